@@ -1,0 +1,132 @@
+"""Money: an integer count of a currency's minor units plus its ISO-4217 code.
+
+Vendors disagree on the wire: Stripe sends minor units, QuickBooks and Salesforce send decimals
+(sometimes as JSON floats). Every conversion here is exact or raises `MoneyError`; nothing rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from canonical.errors import MoneyError, UnknownCurrency
+
+# ISO-4217 minor-unit exponents that differ from 2. Everything else we accept has 2.
+_EXPONENT_0: Final = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
+_EXPONENT_3: Final = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
+_EXPONENT_4: Final = frozenset("CLF UYW".split())
+_EXPONENT_2: Final = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ
+    GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA
+    MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR
+    RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD
+    TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWL""".split()
+)
+
+
+def exponent(currency: str) -> int:
+    """The number of decimal places of `currency`'s minor unit (JPY 0, USD 2, KWD 3)."""
+    code = currency.upper()
+    if code in _EXPONENT_2:
+        return 2
+    if code in _EXPONENT_0:
+        return 0
+    if code in _EXPONENT_3:
+        return 3
+    if code in _EXPONENT_4:
+        return 4
+    raise UnknownCurrency(f"unknown currency code {currency!r}")
+
+
+def normalise_currency(currency: str) -> str:
+    """The upper-case ISO code, after checking that we know its exponent."""
+    code = currency.strip().upper()
+    exponent(code)
+    return code
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An exact amount: `minor` units of `currency` (upper-case ISO-4217)."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if type(self.minor) is not int:
+            raise MoneyError(f"minor units must be an int, got {type(self.minor).__name__}")
+        if self.currency != self.currency.upper():
+            object.__setattr__(self, "currency", self.currency.upper())
+        exponent(self.currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        """From a count of minor units, as Stripe sends them."""
+        return cls(minor, normalise_currency(currency))
+
+    @classmethod
+    def from_decimal(cls, value: Decimal | str | int | float, currency: str) -> Money:
+        """From a major-unit amount: a `Decimal`, a decimal string, an int, or an SDK float.
+
+        A float is read through its shortest repr (`Decimal(str(x))`), which is the decimal the vendor
+        wrote before a JSON parser turned it into a float. More fractional digits than the currency
+        has raise `MoneyError`: finance would rather see an error than a silent rounding.
+        """
+        code = normalise_currency(currency)
+        number = _to_decimal(value)
+        scaled = number.scaleb(exponent(code))
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(
+                f"{value!r} has more decimal places than {code} allows ({exponent(code)})"
+            )
+        return cls(int(scaled), code)
+
+    def to_decimal(self) -> Decimal:
+        """The major-unit amount, exactly (`Money(1050, "USD").to_decimal() == Decimal("10.50")`)."""
+        return Decimal(self.minor).scaleb(-exponent(self.currency))
+
+    def __str__(self) -> str:
+        return f"{self.to_decimal():.{exponent(self.currency)}f} {self.currency}"
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.minor), self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, normalise_currency(currency))
+
+    def as_json(self) -> dict[str, int | str]:
+        return {"minor": self.minor, "currency": self.currency}
+
+
+def _to_decimal(value: Decimal | str | int | float) -> Decimal:
+    if isinstance(value, bool):
+        raise MoneyError(f"not an amount: {value!r}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise MoneyError(f"not a decimal amount: {value!r}") from exc
+    if not number.is_finite():
+        raise MoneyError(f"not a finite amount: {value!r}")
+    return number

@@ -1,0 +1,1 @@
+"""arq worker settings and the thin job functions that orchestrate sync, events and follow-ups."""

@@ -1,0 +1,1 @@
+"""Pure reconciliation: matching across systems, leakage rules, collection metrics, reports."""
