@@ -1,0 +1,96 @@
+"""Typed settings, read once from the environment (12-factor).
+
+The variable names are a public interface: users set them and `revcycle sandbox serve --env-out`
+writes them. Every one is documented in the README's settings table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///revcycle.db"
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; the message is one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting revcycle reads. Field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+    REVCYCLE_DATABASE_URL: str = DEFAULT_DATABASE_URL
+    REVCYCLE_REDIS_URL: str | None = None
+    REVCYCLE_OPS_TOKEN: SecretStr | None = None
+
+    STRIPE_API_KEY: SecretStr | None = None
+    STRIPE_WEBHOOK_SECRET: SecretStr | None = None
+    STRIPE_API_BASE: str | None = None
+
+    SALESFORCE_INSTANCE_URL: str | None = None
+    SALESFORCE_ACCESS_TOKEN: SecretStr | None = None
+    SALESFORCE_CLIENT_ID: str | None = None
+    SALESFORCE_CLIENT_SECRET: SecretStr | None = None
+    SALESFORCE_REFRESH_TOKEN: SecretStr | None = None
+    SALESFORCE_USERNAME: str | None = None
+    SALESFORCE_PASSWORD: SecretStr | None = None
+    SALESFORCE_SECURITY_TOKEN: SecretStr | None = None
+    SALESFORCE_ORG_ID: str | None = None
+    SALESFORCE_WEBHOOK_TOKEN: SecretStr | None = None
+
+    QUICKBOOKS_CLIENT_ID: str | None = None
+    QUICKBOOKS_CLIENT_SECRET: SecretStr | None = None
+    QUICKBOOKS_REFRESH_TOKEN: SecretStr | None = None
+    QUICKBOOKS_REALM_ID: str | None = None
+    QUICKBOOKS_ENVIRONMENT: Literal["sandbox", "production"] = "production"
+    QUICKBOOKS_API_BASE: str | None = None
+    QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: SecretStr | None = None
+
+    REVCYCLE_LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
+    REVCYCLE_LOG_LEVEL: Literal["debug", "info", "warning", "error"] = "info"
+    REVCYCLE_WEBHOOK_MAX_BYTES: int = Field(default=1024 * 1024, gt=0)
+
+    @field_validator(
+        "REVCYCLE_DATABASE_URL",
+        "REVCYCLE_REDIS_URL",
+        "STRIPE_API_BASE",
+        "SALESFORCE_INSTANCE_URL",
+        "QUICKBOOKS_API_BASE",
+    )
+    @classmethod
+    def _looks_like_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            return None
+        if "://" not in value:
+            raise ValueError(f"expected a URL like scheme://host/…, got {value!r}")
+        return value.rstrip("/") if value.startswith("http") else value
+
+    def require(self, *names: str, purpose: str) -> None:
+        """Fail with one line naming the first of `names` that is unset."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise SettingsError(f"{name} is not set; {purpose} needs it")
+
+
+def load_settings() -> Settings:
+    """Read the environment now. A malformed value raises `SettingsError` naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SettingsError(f"{name}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
