@@ -41,8 +41,9 @@ def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_require_names_the_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
-    with pytest.raises(SettingsError, match="^STRIPE_API_KEY is not set; the Stripe sync needs it$"):
+    with pytest.raises(SettingsError) as caught:
         load_settings().require("STRIPE_API_KEY", purpose="the Stripe sync")
+    assert str(caught.value) == "STRIPE_API_KEY is not set; the Stripe sync needs it"
 
 
 def test_trailing_slash_is_dropped_from_api_bases(monkeypatch: pytest.MonkeyPatch) -> None:
