@@ -1,0 +1,252 @@
+"""Typed, error-translating access to one vendor payload.
+
+Every mapper reads its payload through a `Reader`, so that a missing required field, a value of the
+wrong type, or an inexact amount becomes one `MappingError` naming the field and the object id, and
+so that an absent optional field is simply `None`. Paths are tuples of keys (`"MetaData",
+"LastUpdatedTime"`); a missing key or a `null` anywhere along a path reads as absent.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, NoReturn, TypedDict, TypeVar
+
+from canonical.errors import MoneyError, TimeError
+from canonical.money import Money, normalise_currency
+from canonical.records import Source
+from canonical.timeutil import from_epoch, parse_date, parse_instant, utc
+from mappings.errors import MappingError
+
+Payload = Mapping[str, Any]
+_T = TypeVar("_T")
+
+
+class Lineage(TypedDict):
+    """The `Record` fields every mapped record shares, ready to be splatted into a constructor."""
+
+    source: Source
+    source_id: str
+    version: datetime
+    read_at: datetime
+    deleted: bool
+
+
+class Reader:
+    """One payload plus what is needed to map it and to explain a failure."""
+
+    __slots__ = ("deleted", "id", "obj", "payload", "read_at", "source", "version")
+
+    def __init__(
+        self,
+        source: Source,
+        obj: str,
+        payload: Payload,
+        *,
+        id_key: str,
+        read_at: datetime,
+        deleted: bool = False,
+    ) -> None:
+        self.source = source
+        self.obj = obj
+        self.payload = payload
+        raw_id = payload.get(id_key)
+        self.id: str | None = raw_id if isinstance(raw_id, str) and raw_id else None
+        if self.id is None:
+            self.fail(f"missing required field {id_key!r}", field=id_key)
+        self.read_at = utc(read_at)
+        self.version = self.read_at
+        self.deleted = deleted
+
+    @property
+    def source_id(self) -> str:
+        assert self.id is not None  # __init__ refuses a payload without one
+        return self.id
+
+    def lineage(self) -> Lineage:
+        return Lineage(
+            source=self.source,
+            source_id=self.source_id,
+            version=self.version,
+            read_at=self.read_at,
+            deleted=self.deleted,
+        )
+
+    def nested(self, payload: Payload, label: str) -> Reader:
+        """A reader over a sub-object (an invoice line), reporting errors against this object."""
+        child = copy.copy(self)
+        child.payload = payload
+        child.obj = f"{self.obj}.{label}"
+        return child
+
+    def fail(
+        self, reason: str, *, field: str | None = None, cause: Exception | None = None
+    ) -> NoReturn:
+        raise MappingError(self.source.value, self.obj, self.id, reason, field=field, cause=cause)
+
+    # --- raw access -------------------------------------------------------------------------------
+
+    def get(self, *path: str) -> Any:
+        node: Any = self.payload
+        for key in path:
+            if not isinstance(node, Mapping):
+                return None
+            node = node.get(key)
+        return node
+
+    def require(self, *path: str) -> Any:
+        value = self.get(*path)
+        if value is None:
+            self.fail(f"missing required field {_dotted(path)!r}", field=_dotted(path))
+        return value
+
+    # --- scalars ----------------------------------------------------------------------------------
+
+    def text(self, *path: str) -> str | None:
+        value = self.get(*path)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            return str(value)  # ids and numbers that some payloads write unquoted
+        self.fail(
+            f"{_dotted(path)!r} should be text, got {type(value).__name__}", field=_dotted(path)
+        )
+
+    def required_text(self, *path: str) -> str:
+        text = self.text(*path)
+        if not text:
+            self.fail(f"missing required field {_dotted(path)!r}", field=_dotted(path))
+        return text
+
+    def ref(self, *path: str) -> str | None:
+        """An id that Stripe sends either as a string or as an expanded object with an `id`."""
+        value = self.get(*path)
+        if isinstance(value, Mapping):
+            return self.text(*path, "id")
+        return self.text(*path)
+
+    def integer(self, *path: str) -> int | None:
+        value = self.get(*path)
+        if value is None:
+            return None
+        if type(value) is int:
+            return value
+        self.fail(f"{_dotted(path)!r} should be an integer, got {value!r}", field=_dotted(path))
+
+    def flag(self, *path: str, default: bool = False) -> bool:
+        value = self.get(*path)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        self.fail(f"{_dotted(path)!r} should be true or false, got {value!r}", field=_dotted(path))
+
+    def quantity(self, *path: str) -> Decimal | None:
+        """A quantity (not money), exact from an int, a decimal string or an SDK float."""
+        value = self.get(*path)
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        try:
+            return Decimal(value) if isinstance(value, int | str | Decimal) else None
+        except ArithmeticError:
+            self.fail(f"{_dotted(path)!r} is not a number: {value!r}", field=_dotted(path))
+
+    # --- money ------------------------------------------------------------------------------------
+
+    def currency(self, *path: str, default: str | None = None) -> str:
+        """An upper-case ISO code; a missing one is the default or, with no default, an error."""
+        code = self.text(*path) or default
+        if code is None:
+            self.fail(f"missing required field {_dotted(path)!r}", field=_dotted(path))
+        try:
+            return normalise_currency(code)
+        except MoneyError as exc:
+            self.fail(str(exc), field=_dotted(path), cause=exc)
+
+    def minor(self, *path: str, currency: str) -> Money | None:
+        """Stripe's minor units."""
+        units = self.integer(*path)
+        return None if units is None else Money.from_minor(units, currency)
+
+    def required_minor(self, *path: str, currency: str) -> Money:
+        self.require(*path)
+        money = self.minor(*path, currency=currency)
+        assert money is not None
+        return money
+
+    def major(self, *path: str, currency: str) -> Money | None:
+        """QuickBooks' and Salesforce's major-unit decimals: exact, or a `MappingError`."""
+        value = self.get(*path)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            self.fail(f"{_dotted(path)!r} is not an amount: {value!r}", field=_dotted(path))
+        try:
+            return Money.from_decimal(value, currency)
+        except MoneyError as exc:
+            self.fail(f"{_dotted(path)!r}: {exc}", field=_dotted(path), cause=exc)
+
+    def required_major(self, *path: str, currency: str) -> Money:
+        self.require(*path)
+        money = self.major(*path, currency=currency)
+        assert money is not None
+        return money
+
+    # --- time -------------------------------------------------------------------------------------
+
+    def epoch(self, *path: str) -> datetime | None:
+        """Stripe's epoch seconds."""
+        seconds = self.integer(*path)
+        return None if seconds is None else from_epoch(seconds)
+
+    def epoch_date(self, *path: str) -> date | None:
+        """A Stripe epoch that means a calendar day (`due_date`, `arrival_date`): its UTC date."""
+        moment = self.epoch(*path)
+        return None if moment is None else moment.astimezone(UTC).date()
+
+    def instant(self, *path: str) -> datetime | None:
+        """ISO-8601 text with an offset (QuickBooks, Salesforce)."""
+        text = self.text(*path)
+        if text is None:
+            return None
+        try:
+            return parse_instant(text)
+        except TimeError as exc:
+            self.fail(str(exc), field=_dotted(path), cause=exc)
+
+    def day(self, *path: str) -> date | None:
+        text = self.text(*path)
+        if text is None:
+            return None
+        try:
+            return parse_date(text)
+        except TimeError as exc:
+            self.fail(str(exc), field=_dotted(path), cause=exc)
+
+    # --- collections ------------------------------------------------------------------------------
+
+    def items(self, *path: str) -> list[Payload]:
+        """The objects of a JSON array, or of a Stripe list object's `data`."""
+        value = self.get(*path)
+        if isinstance(value, Mapping):
+            value = value.get("data")
+        if value is None:
+            return []
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            self.fail(f"{_dotted(path)!r} should be a list", field=_dotted(path))
+        return [item for item in value if isinstance(item, Mapping)]
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return ".".join(path)
+
+
+def first(*values: _T | None) -> _T | None:
+    """The first value that is not `None` (unlike `or`, a zero counts)."""
+    return next((value for value in values if value is not None), None)
