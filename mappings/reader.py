@@ -84,7 +84,8 @@ class Reader:
     def fail(
         self, reason: str, *, field: str | None = None, cause: Exception | None = None
     ) -> NoReturn:
-        raise MappingError(self.source.value, self.obj, self.id, reason, field=field, cause=cause)
+        error = MappingError(self.source.value, self.obj, self.id, reason, field=field, cause=cause)
+        raise error from cause
 
     # --- raw access -------------------------------------------------------------------------------
 
