@@ -1,0 +1,1 @@
+"""Alembic migrations of the canonical store (run through `canonical.store.migrate`)."""

@@ -1,0 +1,165 @@
+"""One table per synced record type, derived from the record's dataclass fields.
+
+Every record table has a surrogate `id`, the natural key `(source, source_id)` (unique), the
+record's fields as columns (a `Money` field `x` becomes `x_minor` + `x_currency`), and the store's
+bookkeeping: `content_hash` (of everything but version and read time) and `synced_at`. Instants
+are epoch microseconds (`UtcMicros`), so `version` compares as an integer.
+
+`Invoice.lines` is the one nested collection with its own table, `invoice_lines`, because the
+reconciler queries lines; other small collections (allocations, ledger lines) are JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+from canonical.records import (
+    SYNCED_RECORD_TYPES,
+    BalanceTransaction,
+    Contact,
+    CreditNote,
+    Deal,
+    DealLine,
+    Deposit,
+    Dispute,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    Lead,
+    LedgerAccount,
+    LedgerEntry,
+    Party,
+    Payment,
+    Payout,
+    Record,
+    Refund,
+    Subscription,
+    User,
+)
+from canonical.store.fields import FieldSpec, Kind, field_specs
+from canonical.store.meta import SURROGATE_ID, metadata
+from canonical.store.types import ExactDecimal, UtcMicros
+
+TABLE_NAMES: Final[dict[type[Record], str]] = {
+    Party: "parties",
+    Contact: "contacts",
+    User: "users",
+    Lead: "leads",
+    Deal: "deals",
+    DealLine: "deal_lines",
+    Invoice: "invoices",
+    Subscription: "subscriptions",
+    Payment: "payments",
+    InvoicePayment: "invoice_payments",
+    Refund: "refunds",
+    Dispute: "disputes",
+    CreditNote: "credit_notes",
+    Payout: "payouts",
+    BalanceTransaction: "balance_transactions",
+    Deposit: "deposits",
+    LedgerEntry: "ledger_entries",
+    LedgerAccount: "ledger_accounts",
+}
+
+# Fields that are not plain columns of the record's own table.
+CHILD_FIELDS: Final[dict[type[Record], frozenset[str]]] = {Invoice: frozenset({"lines"})}
+
+# Lookups the reconciler makes (DESIGN.md's linking conventions).
+LOOKUP_INDEXES: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "parties": (("email",), ("salesforce_account_id",)),
+    "contacts": (("party_id",),),
+    "deals": (("party_id",),),
+    "deal_lines": (("deal_id",),),
+    "invoices": (("number",), ("party_id",), ("deal_id",), ("subscription_id",)),
+    "subscriptions": (("party_id",), ("deal_id",)),
+    "payments": (("charge_id",), ("payment_intent_id",), ("reference",), ("party_id",)),
+    "invoice_payments": (("invoice_id",), ("charge_id",), ("payment_intent_id",)),
+    "refunds": (("payment_id",),),
+    "disputes": (("payment_id",), ("payment_intent_id",)),
+    "credit_notes": (("invoice_id",), ("number",)),
+    "balance_transactions": (("payout_id",), ("source_object_id",)),
+    "deposits": (("txn_date",),),
+    "ledger_entries": (("doc_number",),),
+}
+
+BOOKKEEPING_COLUMNS: Final = ("content_hash", "synced_at")
+
+
+def column_type(spec: FieldSpec) -> list[TypeEngine[Any]]:
+    """The SQL type of each column a field becomes."""
+    simple: dict[Kind, TypeEngine[Any]] = {
+        Kind.TEXT: Text(),
+        Kind.INT: BigInteger(),
+        Kind.BOOL: Boolean(),
+        Kind.DECIMAL: ExactDecimal(),
+        Kind.INSTANT: UtcMicros(),
+        Kind.DATE: Date(),
+        Kind.ENUM: String(32),
+        Kind.ITEMS: JSON(),
+    }
+    if spec.kind is Kind.MONEY:
+        return [BigInteger(), String(3)]
+    return [simple[spec.kind]]
+
+
+def _field_columns(specs: tuple[FieldSpec, ...]) -> list[Column[Any]]:
+    columns: list[Column[Any]] = []
+    for spec in specs:
+        for name, sql_type in zip(spec.columns, column_type(spec), strict=True):
+            columns.append(Column(name, sql_type, nullable=spec.optional))
+    return columns
+
+
+def _record_table(record_type: type[Record]) -> Table:
+    name = TABLE_NAMES[record_type]
+    specs = field_specs(record_type, skip=CHILD_FIELDS.get(record_type, frozenset()))
+    return Table(
+        name,
+        metadata,
+        Column("id", SURROGATE_ID, primary_key=True, autoincrement=True),
+        *_field_columns(specs),
+        Column("content_hash", String(32), nullable=False),
+        Column("synced_at", UtcMicros(), nullable=False),
+        UniqueConstraint("source", "source_id"),
+        *(Index(None, *cols) for cols in LOOKUP_INDEXES.get(name, ())),
+    )
+
+
+RECORD_TABLES: Final[dict[type[Record], Table]] = {
+    record_type: _record_table(record_type) for record_type in SYNCED_RECORD_TYPES
+}
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("id", SURROGATE_ID, primary_key=True, autoincrement=True),
+    Column(
+        "invoice_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("invoices.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer(), nullable=False),
+    *_field_columns(field_specs(InvoiceLine)),
+    UniqueConstraint("invoice_id", "position"),
+)
+
+
+def table_for(record_type: type[Record]) -> Table:
+    return RECORD_TABLES[record_type]
