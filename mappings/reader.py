@@ -204,7 +204,12 @@ class Reader:
     def epoch(self, *path: str) -> datetime | None:
         """Stripe's epoch seconds."""
         seconds = self.integer(*path)
-        return None if seconds is None else from_epoch(seconds)
+        if seconds is None:
+            return None
+        try:
+            return from_epoch(seconds)
+        except (OverflowError, OSError, ValueError) as exc:
+            self.fail(f"{_dotted(path)!r} is not a time: {seconds}", field=_dotted(path), cause=exc)
 
     def epoch_date(self, *path: str) -> date | None:
         """A Stripe epoch that means a calendar day (`due_date`, `arrival_date`): its UTC date."""

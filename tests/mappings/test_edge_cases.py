@@ -340,3 +340,11 @@ def test_sf_version_falls_back_to_last_modified_date() -> None:
     payload = recorded("salesforce", "Account")
     del payload["SystemModstamp"]
     assert one("salesforce", "Account", payload).version == datetime(2026, 1, 15, 9, 12, tzinfo=UTC)
+
+
+def test_epoch_beyond_the_calendar_is_a_mapping_error() -> None:
+    payload = stripe_fixture("charge")
+    payload["created"] = 10**15
+    with pytest.raises(MappingError) as caught:
+        map_payload("stripe", "charge", payload, read_at=READ_AT)
+    assert caught.value.field == "created"
