@@ -14,17 +14,17 @@ from canonical.errors import MoneyError, UnknownCurrency
 
 # ISO-4217 minor-unit exponents that differ from 2. Everything else we accept has 2.
 _EXPONENT_0: Final = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()  # noqa: SIM905
 )
-_EXPONENT_3: Final = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
-_EXPONENT_4: Final = frozenset("CLF UYW".split())
+_EXPONENT_3: Final = frozenset("BHD IQD JOD KWD LYD OMR TND".split())  # noqa: SIM905
+_EXPONENT_4: Final = frozenset("CLF UYW".split())  # noqa: SIM905
 _EXPONENT_2: Final = frozenset(
     """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD
     CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ
     GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA
     MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR
     RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD
-    TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWL""".split()
+    TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWL""".split()  # noqa: SIM905
 )
 
 
@@ -72,9 +72,9 @@ class Money:
     def from_decimal(cls, value: Decimal | str | int | float, currency: str) -> Money:
         """From a major-unit amount: a `Decimal`, a decimal string, an int, or an SDK float.
 
-        A float is read through its shortest repr (`Decimal(str(x))`), which is the decimal the vendor
-        wrote before a JSON parser turned it into a float. More fractional digits than the currency
-        has raise `MoneyError`: finance would rather see an error than a silent rounding.
+        A float is read through its shortest repr (`Decimal(str(x))`), which is the decimal the
+        vendor wrote before a JSON parser turned it into a float. More fractional digits than the
+        currency has raise `MoneyError`: finance would rather see an error than a silent rounding.
         """
         code = normalise_currency(currency)
         number = _to_decimal(value)
@@ -86,7 +86,7 @@ class Money:
         return cls(int(scaled), code)
 
     def to_decimal(self) -> Decimal:
-        """The major-unit amount, exactly (`Money(1050, "USD").to_decimal() == Decimal("10.50")`)."""
+        """The major-unit amount, exactly: `Money(1050, "USD").to_decimal() == Decimal("10.50")`."""
         return Decimal(self.minor).scaleb(-exponent(self.currency))
 
     def __str__(self) -> str:

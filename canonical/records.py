@@ -1,9 +1,9 @@
-"""The canonical records: one small frozen value per revenue-cycle thing, whatever system it came from.
+"""The canonical records: one small frozen value per revenue-cycle thing, from whichever system.
 
-Every synced record carries its source reference (`source`, `source_id`) and its lineage: `version`,
-the source's own notion of "how new" (QuickBooks `LastUpdatedTime`, Salesforce `SystemModstamp`, a
-Stripe event's `created`, or the time of a Stripe list read), and `read_at`, when we read it. The store
-never lets an older version overwrite a newer one.
+Every synced record carries its source reference (`source`, `source_id`) and its lineage:
+`version`, the source's own notion of "how new" (QuickBooks `LastUpdatedTime`, Salesforce
+`SystemModstamp`, a Stripe event's `created`, or the time of a Stripe list read), and `read_at`,
+when we read it. The store never lets an older version overwrite a newer one.
 
 Foreign keys are the *source* ids of the same system (an invoice's `party_id` is the Stripe `cus_…`
 for a Stripe invoice, the QBO Customer `Id` for a QBO invoice). Cross-system links are made by
@@ -203,7 +203,7 @@ class PaymentKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Allocation:
-    """How much of a payment went to one invoice (QuickBooks `Line[].LinkedTxn`, Stripe invoice payment)."""
+    """How much of a payment went to one invoice (QBO `LinkedTxn`, a Stripe invoice payment)."""
 
     invoice_id: str
     amount: Money
