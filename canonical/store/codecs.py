@@ -84,8 +84,8 @@ def _decode_expr(spec: FieldSpec, index: int, namespace: dict[str, Any]) -> tupl
         namespace[f"_enum_{spec.name}"] = spec.py_type
         expr, width = f"_enum_{spec.name}({value})", 1
     elif spec.kind is Kind.ITEMS:
-        namespace[f"_items_{spec.name}"] = _items_decoder(spec.py_type)
-        expr, width = f"_items_{spec.name}({value})", 1
+        namespace[f"_decode_items_{spec.name}"] = _items_decoder(spec.py_type)
+        expr, width = f"_decode_items_{spec.name}({value})", 1
     elif spec.kind is Kind.BOOL:
         expr, width = f"bool({value})", 1
     else:  # column types already return str, int, Decimal, date and aware datetime

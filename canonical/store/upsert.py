@@ -81,7 +81,8 @@ def _encode(codec: RecordCodec[Any], records: Sequence[Record]) -> list[Encoded]
         return [encode(record) for record in records]
     except (TypeError, AttributeError, ValueError) as error:
         bad = next(r for r in records if not _encodes(codec, r))
-        raise StoreError(f"cannot store {codec.record_type.__name__} {bad.ref}: {error}") from error
+        name = codec.record_type.__name__
+        raise StoreError(f"cannot store {name} {bad.source}/{bad.source_id}: {error}") from error
 
 
 def _encodes(codec: RecordCodec[Any], record: Record) -> bool:

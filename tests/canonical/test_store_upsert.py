@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from canonical.errors import StoreError
+from canonical.records import Invoice, InvoiceStatus, Party, Source
+from canonical.store import Store, UpsertCounts
+from canonical.store.engine import begin
+from canonical.store.schema import table_for
+from tests.canonical.test_store_samples import at, invoice, invoice_line, one_of_each, usd
+
+
+async def test_given_new_records_when_upserted_then_all_created(store: Store) -> None:
+    counts = await store.upsert([invoice("in_1"), invoice("in_2"), invoice("in_3")])
+
+    assert counts == UpsertCounts(created=3, updated=0, unchanged=0)
+    assert await store.count(Invoice) == 3
+
+
+async def test_reupserting_the_same_batch_changes_nothing(store: Store) -> None:
+    batch = one_of_each()
+    await store.upsert(batch)
+
+    again = await store.upsert(batch)
+
+    assert again == UpsertCounts(created=0, updated=0, unchanged=len(batch))
+
+
+@pytest.mark.parametrize(
+    ("second_version", "second_total", "expected", "stored_total"),
+    [
+        pytest.param(at(-60), 9999, UpsertCounts(unchanged=1), 3000, id="older-changed-ignored"),
+        pytest.param(at(0), 9999, UpsertCounts(unchanged=1), 3000, id="equal-changed-ignored"),
+        pytest.param(at(60), 3000, UpsertCounts(unchanged=1), 3000, id="newer-same-unchanged"),
+        pytest.param(at(60), 9999, UpsertCounts(updated=1), 9999, id="newer-changed-updated"),
+    ],
+)
+async def test_upsert_is_monotonic(
+    store: Store,
+    second_version: datetime,
+    second_total: int,
+    expected: UpsertCounts,
+    stored_total: int,
+) -> None:
+    await store.upsert([invoice(version=at(0))])
+
+    counts = await store.upsert([invoice(version=second_version, total=usd(second_total))])
+
+    assert counts == expected
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.total == usd(stored_total)
+
+
+async def test_newer_version_with_same_content_keeps_the_stored_version(store: Store) -> None:
+    await store.upsert([invoice(version=at(0))])
+
+    await store.upsert([invoice(version=at(60))])
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.version == at(0)
+
+
+async def test_mixed_batch_counts_each_outcome_exactly(store: Store) -> None:
+    await store.upsert([invoice("in_old"), invoice("in_same"), invoice("in_new")])
+
+    counts = await store.upsert(
+        [
+            invoice("in_old", version=at(-1), status=InvoiceStatus.VOID),
+            invoice("in_same", version=at(5)),
+            invoice("in_new", version=at(5), status=InvoiceStatus.PAID),
+            invoice("in_fresh"),
+            *[r for r in one_of_each() if not isinstance(r, Invoice)],
+        ]
+    )
+
+    assert counts == UpsertCounts(created=1 + len(one_of_each()) - 1, updated=1, unchanged=2)
+
+
+async def test_several_versions_of_one_record_in_a_batch_keep_the_newest(store: Store) -> None:
+    versions = [invoice(version=at(s), attempt_count=s) for s in (3, 9, 1)]
+
+    counts = await store.upsert(versions)
+
+    assert counts == UpsertCounts(created=1, unchanged=2)
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.attempt_count == 9
+
+
+async def test_same_source_id_in_two_sources_is_two_records(store: Store) -> None:
+    stripe = invoice("42")
+    quickbooks = dataclasses.replace(invoice("42"), source=Source.QUICKBOOKS)
+
+    counts = await store.upsert([stripe, quickbooks])
+
+    assert counts.created == 2
+    assert await store.count(Invoice, source="quickbooks") == 1
+
+
+async def test_source_and_source_id_are_unique_in_the_table(store: Store) -> None:
+    await store.upsert([invoice("in_1")])
+    row = {
+        "source": "stripe",
+        "source_id": "in_1",
+        "version": at(1),
+        "deleted": False,
+        "status": "open",
+        "currency": "USD",
+        "total_minor": 1,
+        "total_currency": "USD",
+        "attempt_count": 0,
+        "content_hash": "x",
+        "synced_at": at(1),
+    }
+
+    with pytest.raises(IntegrityError):
+        async with begin(store.engine) as conn:
+            await conn.execute(insert(table_for(Invoice)).values(**row))
+
+
+async def test_lines_are_replaced_with_their_invoice(store: Store) -> None:
+    await store.upsert([invoice(version=at(0))])
+
+    new_lines = (invoice_line(7, amount=500),)
+    await store.upsert([invoice(version=at(1), lines=new_lines)])
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.lines == new_lines
+
+
+async def test_lines_of_an_ignored_older_version_are_not_written(store: Store) -> None:
+    await store.upsert([invoice(version=at(5))])
+
+    await store.upsert([invoice(version=at(1), lines=())])
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert len(stored.lines) == 3
+
+
+async def test_deleted_record_is_kept_with_its_flag(store: Store) -> None:
+    await store.upsert([invoice(version=at(0))])
+
+    counts = await store.upsert([invoice(version=at(1), deleted=True)])
+
+    assert counts == UpsertCounts(updated=1)
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.deleted
+    assert await store.count(Invoice) == 1
+
+
+async def test_a_record_that_cannot_be_encoded_is_named_and_nothing_is_written(
+    store: Store,
+) -> None:
+    naive = dataclasses.replace(invoice("in_bad"), created_at=at(0).replace(tzinfo=None))
+
+    with pytest.raises(StoreError, match="in_bad"):
+        await store.upsert([invoice("in_ok"), naive])
+
+    assert await store.count(Invoice) == 0
+
+
+@pytest.mark.parametrize("newer_first", [True, False], ids=["v2-first", "v1-first"])
+async def test_two_writers_on_one_record_the_newest_wins(
+    store_url: str, store: Store, newer_first: bool
+) -> None:
+    v1 = invoice(version=at(1), status=InvoiceStatus.OPEN)
+    v2 = invoice(version=at(2), status=InvoiceStatus.PAID)
+    first, second = (v2, v1) if newer_first else (v1, v2)
+    other = Store.from_url(store_url)
+    try:
+        async with store.transaction() as tx:
+            await tx.upsert([first])
+            waiting = asyncio.create_task(other.upsert([second]))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # the second writer waits for the first's lock
+        await waiting
+    finally:
+        await other.close()
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.version == at(2)
+    assert stored.status is InvoiceStatus.PAID
+
+
+async def test_many_concurrent_writers_leave_the_newest_version(
+    store_url: str, store: Store
+) -> None:
+    writers = [Store.from_url(store_url) for _ in range(4)]
+    seconds = [5, 2, 8, 1, 7, 3, 6, 4]
+    try:
+        await asyncio.gather(
+            *(
+                writer.upsert([invoice(version=at(s), attempt_count=s)])
+                for writer, s in zip(itertools.cycle(writers), seconds, strict=False)
+            )
+        )
+    finally:
+        await asyncio.gather(*(writer.close() for writer in writers))
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert stored.attempt_count == max(seconds)
+
+
+_example = itertools.count()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(versions=st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=8))
+async def test_any_order_of_versions_stores_the_newest(store: Store, versions: list[int]) -> None:
+    source_id = f"cus_{next(_example)}"
+    for seconds in versions:
+        party = Party(
+            source=Source.STRIPE, source_id=source_id, version=at(seconds), name=str(seconds)
+        )
+        await store.upsert([party])
+
+    stored = await store.get(Party, "stripe", source_id)
+
+    assert stored is not None
+    assert stored.version == at(max(versions))
+    assert stored.name == str(max(versions))
