@@ -1,0 +1,85 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub import __version__
+from hub.cli import main
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from hub.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"revcycle {__version__}"
+
+
+def test_help_lists_the_working_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "db" in out
+    assert "not implemented" not in out.lower()
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"REVCYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"}
+    done = run_cli("db", "upgrade", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "database at revision" in done.stdout
+    again = run_cli("db", "current", env=env)
+    assert again.stdout.strip() == done.stdout.strip().rsplit(" ", 1)[-1]
+
+
+def test_bad_setting_is_one_line_without_traceback(tmp_path: Path) -> None:
+    env = {"REVCYCLE_DATABASE_URL": "nonsense", "PATH": "/usr/bin:/bin"}
+    done = run_cli("db", "upgrade", env=env)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "REVCYCLE_DATABASE_URL" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    env = {"REVCYCLE_DATABASE_URL": "nonsense", "PATH": "/usr/bin:/bin"}
+    done = run_cli("--debug", "db", "upgrade", env=env)
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr
+
+
+def test_map_prints_one_json_line_per_record_with_exact_money(tmp_path: Path) -> None:
+    payload = tmp_path / "invoice.json"
+    payload.write_text(
+        '[{"Id": "130", "DocNumber": "ABC-0001", "TotalAmt": 12.345, "Balance": 12.345,'
+        ' "CurrencyRef": {"value": "KWD"}, "CustomerRef": {"value": "58"}, "TxnDate": "2026-03-01",'
+        ' "MetaData": {"LastUpdatedTime": "2026-03-01T10:00:00-08:00"}, "Line": []}]'
+    )
+    done = run_cli("map", "quickbooks", "Invoice", str(payload))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["source_id"] == "130"
+    assert lines[0]["total"] == {"minor": 12345, "currency": "KWD"}
+
+
+def test_map_rejects_an_unknown_object_in_one_line(tmp_path: Path) -> None:
+    payload = tmp_path / "x.json"
+    payload.write_text('{"id": "x"}')
+    done = run_cli("map", "stripe", "widgets", str(payload))
+    assert done.returncode != 0
+    assert "widgets" in done.stderr
+    assert "Traceback" not in done.stderr
