@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import pytest
 from connectors.errors import AuthError, PermanentError, RateLimited
 from connectors.salesforce.objects import OBJECTS
 from connectors.salesforce.streams import SObjectStream
+from mappings import map_payload
+from sandbox.dataset.generate import generate
 from tests.connectors.salesforce_fixtures import (
     Emulator,
     Sleeps,
@@ -177,3 +181,19 @@ def test_fetch_returns_named_records_including_deleted_ones(emulator: Emulator) 
 def test_fetch_refuses_text_that_is_not_an_id(emulator: Emulator) -> None:
     with pytest.raises(PermanentError):
         connector_for(emulator).fetch("Account", ["001' OR Name != '"])
+
+
+def test_generated_dataset_reads_completely_and_every_record_maps(tmp_path: Path) -> None:
+    generate(tmp_path, seed=1, customers=20)
+    on_disk = {
+        obj: len(json.loads((tmp_path / "salesforce" / f"{obj}.json").read_text()))
+        for obj in OBJECTS
+    }
+    read_at = datetime.now(UTC)
+    with Emulator(tmp_path) as running:
+        connector = connector_for(running)
+        read = {obj: read_all(connector, obj)[0] for obj in OBJECTS}
+    assert {obj: len(items) for obj, items in read.items()} == on_disk
+    for obj, items in read.items():
+        for item in items:
+            assert map_payload("salesforce", obj, item.payload, read_at=read_at)
