@@ -111,7 +111,17 @@ def signal_of(exc: stripe.StripeError) -> Signal:
     """What the retry policy looks at: status, Stripe's error code, headers, network failure."""
     if isinstance(exc, stripe.APIConnectionError):
         return Signal(exception="ConnectionError")
-    return Signal(status=exc.http_status, code=exc.code, headers=dict(exc.headers or {}))
+    return Signal(status=exc.http_status, code=code_of(exc), headers=dict(exc.headers or {}))
+
+
+def code_of(exc: stripe.StripeError) -> str | None:
+    """Stripe's error code; the SDK drops it from some errors (401, 429), the body keeps it."""
+    if exc.code:
+        return exc.code
+    body = exc.json_body
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def error_of(exc: stripe.StripeError, path: str) -> ConnectorError:
@@ -120,7 +130,7 @@ def error_of(exc: stripe.StripeError, path: str) -> ConnectorError:
     common: dict[str, Any] = {
         "vendor": VENDOR,
         "status": exc.http_status,
-        "code": exc.code,
+        "code": code_of(exc),
         "request_id": exc.request_id,
         "detail": exc.user_message,
     }

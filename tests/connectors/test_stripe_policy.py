@@ -171,3 +171,12 @@ def test_config_problems_name_the_setting(overrides: dict[str, object], problem:
     settings: dict[str, object] = {"api_key": "sk_test_abc", **overrides}
     problems = StripeConfig(**settings).problems()  # type: ignore[arg-type]
     assert any(problem in p for p in problems)
+
+
+def test_error_code_is_read_from_the_body_when_the_sdk_drops_it() -> None:
+    body = {
+        "error": {"message": "Too many", "type": "invalid_request_error", "code": "lock_timeout"}
+    }
+    error = stripe.RateLimitError("Too many", http_status=429, json_body=body, headers={})
+    assert signal_of(error).code == "lock_timeout"
+    assert POLICY.resolve(signal_of(error)).action is Action.RETRY
