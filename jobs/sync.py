@@ -1,0 +1,191 @@
+"""The sync engine: pages from a connector's streams, mapped, upserted and checkpointed together.
+
+For each stream it resumes from the stored cursor (or from nothing with `full=True`), and for each
+page it maps the vendor payloads to canonical records and writes them *and* the page's cursor in one
+transaction. A sync killed at any point therefore resumes from the last committed page and loses
+nothing. The next page is fetched (in a worker thread: the vendor SDKs are synchronous) while the
+current one is written, so vendor latency and database time overlap.
+
+A permanent failure stops that stream with a clear message and leaves its checkpoint where it was;
+the other streams go on, and the report says what failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from canonical.records import Record
+from canonical.store import Store
+from connectors.base import Connector, Item, Page, Stream
+from connectors.errors import ConnectorError
+from mappings import MappingError, map_payload
+
+log = structlog.get_logger(__name__)
+
+ProgressCallback = Callable[[str, str, int], None]  # (source, object, items just read)
+
+
+@dataclass
+class ObjectCounts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SourceReport:
+    source: str
+    objects: dict[str, ObjectCounts] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Prefetcher:
+    """Iterates a synchronous page generator one step ahead, in a worker thread."""
+
+    _DONE: Any = object()
+
+    def __init__(self, pages: Iterator[Page]) -> None:
+        self._pages = pages
+        self._next: asyncio.Future[Any] | None = None
+
+    def _start(self) -> None:
+        self._next = asyncio.ensure_future(asyncio.to_thread(next, self._pages, self._DONE))
+
+    async def __anext__(self) -> Page:
+        if self._next is None:
+            self._start()
+        assert self._next is not None
+        page = await self._next
+        if page is self._DONE:
+            raise StopAsyncIteration
+        self._start()
+        return page  # type: ignore[no-any-return]
+
+    def __aiter__(self) -> _Prefetcher:
+        return self
+
+    async def aclose(self) -> None:
+        if self._next is not None and not self._next.done():
+            # The page after a failure is not wanted, nor is its error.
+            with contextlib.suppress(Exception):
+                await self._next
+        close = getattr(self._pages, "close", None)
+        if close is not None:
+            await asyncio.to_thread(close)
+
+
+def map_items(source: str, page: Page) -> tuple[list[Record], list[Record]]:
+    """(records to write, deleted records to merge with what the store holds)."""
+    live: list[Record] = []
+    gone: list[Record] = []
+    for item in page.items:
+        for record in _map_item(source, item, page):
+            (gone if record.deleted else live).append(record)
+    return live, gone
+
+
+def _map_item(source: str, item: Item, page: Page) -> list[Record]:
+    records = map_payload(
+        source, item.obj, item.payload, read_at=page.read_at, version=item.version
+    )
+    if item.deleted:
+        records = [dataclasses.replace(r, deleted=True) for r in records]
+    return records
+
+
+async def _merge_deletions(store: Store, gone: Sequence[Record]) -> list[Record]:
+    """A deletion keeps the record's last real content and only marks it deleted."""
+    merged: list[Record] = []
+    for record in gone:
+        held = await store.get(type(record), record.source, record.source_id)
+        if held is None:
+            merged.append(record)
+        else:
+            merged.append(
+                dataclasses.replace(
+                    held, deleted=True, version=record.version, read_at=record.read_at
+                )
+            )
+    return merged
+
+
+async def sync_stream(
+    source: str,
+    stream: Stream,
+    store: Store,
+    *,
+    full: bool,
+    counts: ObjectCounts,
+    notes: list[str],
+    progress: ProgressCallback | None = None,
+) -> None:
+    checkpoint = None if full else await store.get_checkpoint(source, stream.name)
+    cursor = checkpoint.cursor if checkpoint else None
+    pages = _Prefetcher(stream.read(cursor))
+    try:
+        async for page in pages:
+            if page.note:
+                notes.append(f"{stream.name}: {page.note}")
+                log.warning("sync.note", source=source, object=stream.name, note=page.note)
+            live, gone = map_items(source, page)
+            merged = await _merge_deletions(store, gone) if gone else []
+            async with store.transaction() as tx:
+                written = await tx.upsert([*live, *merged])
+                if page.cursor is not None:
+                    cursor = page.cursor
+                await tx.set_checkpoint(source, stream.name, cursor, synced_at=page.read_at)
+            counts.read += len(page.items)
+            counts.created += written.created
+            counts.updated += written.updated
+            counts.deleted += sum(1 for item in page.items if item.deleted)
+            if progress is not None:
+                progress(source, stream.name, len(page.items))
+    finally:
+        await pages.aclose()
+
+
+async def sync_source(
+    connector: Connector,
+    store: Store,
+    *,
+    full: bool = False,
+    objects: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> SourceReport:
+    """Sync every stream of one connector; failures are per stream and end up in the report."""
+    source = connector.source.value
+    report = SourceReport(source)
+    for stream in connector.streams(objects):
+        counts = report.objects.setdefault(stream.name, ObjectCounts())
+        try:
+            await sync_stream(
+                source,
+                stream,
+                store,
+                full=full,
+                counts=counts,
+                notes=report.notes,
+                progress=progress,
+            )
+        except (ConnectorError, MappingError) as exc:
+            message = str(exc)
+            report.errors[stream.name] = message
+            log.error("sync.failed", source=source, object=stream.name, error=message)
+            await store.record_sync_error(source, stream.name, message)
+    return report

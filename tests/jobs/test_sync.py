@@ -1,0 +1,151 @@
+"""The sync engine against a real store, with an in-memory connector playing the vendor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from canonical.records import Invoice, Party, Source
+from canonical.store import Store
+from connectors.base import CheckResult, Item, Page
+from connectors.errors import TransientError
+from jobs.sync import sync_source
+
+READ_AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def customer(n: int, name: str = "Acme") -> dict[str, Any]:
+    return {
+        "id": f"cus_{n:04d}",
+        "object": "customer",
+        "name": f"{name} {n}",
+        "created": 1_700_000_000,
+    }
+
+
+def invoice(n: int, total: int = 1000) -> dict[str, Any]:
+    return {
+        "id": f"in_{n:04d}",
+        "object": "invoice",
+        "customer": f"cus_{n:04d}",
+        "currency": "usd",
+        "total": total,
+        "status": "open",
+        "created": 1_700_000_000 + n,
+    }
+
+
+@dataclass
+class ListStream:
+    """Pages of `page_size` items; the cursor is the index of the next item. Can fail once."""
+
+    name: str
+    items: list[Item]
+    page_size: int = 3
+    fail_after_pages: int | None = None
+    reads: list[str | None] = field(default_factory=list)
+
+    def read(self, cursor: str | None) -> Iterator[Page]:
+        self.reads.append(cursor)
+        start = json.loads(cursor)["next"] if cursor else 0
+        for pages, offset in enumerate(range(start, len(self.items), self.page_size)):
+            if self.fail_after_pages is not None and pages == self.fail_after_pages:
+                self.fail_after_pages = None
+                raise TransientError("connection reset", vendor="stripe")
+            chunk = self.items[offset : offset + self.page_size]
+            yield Page(chunk, json.dumps({"next": offset + len(chunk)}), READ_AT)
+
+
+@dataclass
+class FakeConnector:
+    stream_list: list[ListStream]
+    source: Source = Source.STRIPE
+
+    def streams(self, objects: Sequence[str] | None = None) -> Sequence[ListStream]:
+        return [s for s in self.stream_list if objects is None or s.name in objects]
+
+    def check(self) -> CheckResult:
+        return CheckResult(Source.STRIPE, ok=True)
+
+
+def stripe_connector(n: int = 10) -> FakeConnector:
+    return FakeConnector(
+        [
+            ListStream("customers", [Item("customers", customer(i)) for i in range(n)]),
+            ListStream("invoices", [Item("invoices", invoice(i)) for i in range(n)]),
+        ]
+    )
+
+
+async def test_first_sync_reads_and_creates_everything(store: Store) -> None:
+    report = await sync_source(stripe_connector(10), store)
+    assert report.ok
+    assert report.objects["customers"].as_json() == {
+        "read": 10,
+        "created": 10,
+        "updated": 0,
+        "deleted": 0,
+    }
+    assert await store.count(Invoice, "stripe") == 10
+    checkpoint = await store.get_checkpoint("stripe", "invoices")
+    assert checkpoint is not None
+    assert json.loads(checkpoint.cursor or "{}") == {"next": 10}
+
+
+async def test_full_resync_of_unchanged_data_changes_nothing(store: Store) -> None:
+    await sync_source(stripe_connector(7), store)
+    again = await sync_source(stripe_connector(7), store, full=True)
+    assert again.objects["invoices"].as_json() == {
+        "read": 7,
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+    }
+
+
+async def test_given_crash_mid_stream_when_rerun_then_resumes_and_loses_nothing(
+    store: Store,
+) -> None:
+    connector = stripe_connector(10)
+    invoices = connector.stream_list[1]
+    invoices.fail_after_pages = 2
+    first = await sync_source(connector, store)
+    assert "invoices" in first.errors
+    assert "connection reset" in first.errors["invoices"]
+    assert await store.count(Invoice, "stripe") == 6  # two committed pages of three
+    checkpoint = await store.get_checkpoint("stripe", "invoices")
+    assert checkpoint is not None
+    assert checkpoint.last_error is not None
+
+    second = await sync_source(connector, store)
+    assert second.ok
+    assert invoices.reads[-1] == json.dumps({"next": 6})
+    assert second.objects["invoices"].created == 4
+    assert await store.count(Invoice, "stripe") == 10
+
+
+async def test_a_failing_object_does_not_stop_the_others(store: Store) -> None:
+    connector = stripe_connector(4)
+    connector.stream_list[0].items.append(Item("customers", {"object": "customer"}))  # no id
+    report = await sync_source(connector, store)
+    assert "customers" in report.errors
+    assert "id" in report.errors["customers"]
+    assert report.objects["invoices"].created == 4
+
+
+async def test_a_deletion_keeps_the_last_content_and_marks_it_deleted(store: Store) -> None:
+    await sync_source(stripe_connector(2), store)
+    tombstone = {"id": "cus_0001", "object": "customer", "deleted": True}
+    later = datetime(2026, 11, 2, tzinfo=UTC)
+    connector = FakeConnector(
+        [ListStream("customers", [Item("customers", tombstone, version=later, deleted=True)])]
+    )
+    report = await sync_source(connector, store, full=True)
+    assert report.objects["customers"].deleted == 1
+    held = await store.get(Party, "stripe", "cus_0001")
+    assert held is not None
+    assert held.deleted
+    assert held.name == "Acme 1"
