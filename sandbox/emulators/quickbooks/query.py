@@ -224,7 +224,7 @@ def resolve(record: Record, path: str) -> Any:
     return current
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=131072)
 def parse_instant(text: str) -> datetime | None:
     """QBO datetimes (2026-01-05T09:30:12-08:00) and dates (as midnight UTC) as instants."""
     try:

@@ -7,6 +7,8 @@ Records are replaced, never mutated in place.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -28,6 +30,7 @@ ENTITIES = (
     "Customer", "Invoice", "Payment", "CreditMemo", "RefundReceipt", "JournalEntry", "Deposit",
     "Account",
 )  # fmt: skip
+_CACHED_RESULTS = 16
 _BASE_PROPERTIES = ("Id", "SyncToken", "MetaData", "domain", "sparse")
 
 
@@ -61,6 +64,8 @@ class QuickBooksStore:
             numeric = [int(i) for i in self.entities[name] if i.isdigit()]
             self._next_id[name] = max(numeric, default=0) + 1
         self._names = {name.lower(): name for name in ENTITIES}
+        self.version = 0  # bumped by every change; keys the query-result cache
+        self._results: OrderedDict[tuple[Any, ...], tuple[int, list[Record]]] = OrderedDict()
 
     def entity_name(self, name: str) -> str | None:
         return self._names.get(name.lower())
@@ -86,17 +91,45 @@ class QuickBooksStore:
                     "Invalid query",
                     f"QueryValidationError: property '{path}' is not queryable",
                 )
-        rows = [
-            r for r in self.entities[entity].values() if all(matches(r, c) for c in query.where)
-        ]
-        # Stable sorts from the last key to the first give a multi-key order with mixed directions.
-        for path, descending in reversed(query.order_by):
-            rows.sort(key=partial(_sort_key_of, path), reverse=descending)
+        rows = self._matching(entity, query)
         start = query.start_position - 1
         page = rows[start : start + query.max_results]
         if query.fields is not None:
             page = [_project(r, query.fields) for r in page]
         return entity, query, page, len(rows)
+
+    def _matching(self, entity: str, query: Query) -> list[Record]:
+        """All matching entities in order, cached until the next change: paging by STARTPOSITION
+        then costs one page per request instead of a scan and a sort."""
+        key = (entity, tuple(query.where), tuple(query.order_by))
+        cached = self._results.get(key)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        where = [replace(c, path=self._spelling(entity, c.path)) for c in query.where]
+        rows = [r for r in self.entities[entity].values() if all(matches(r, c) for c in where)]
+        # Stable sorts from the last key to the first give a multi-key order with mixed directions.
+        for path, descending in reversed(query.order_by):
+            rows.sort(key=partial(_sort_key_of, self._spelling(entity, path)), reverse=descending)
+        self._results[key] = (self.version, rows)
+        while len(self._results) > _CACHED_RESULTS:
+            self._results.popitem(last=False)
+        return rows
+
+    def _spelling(self, entity: str, path: str) -> str:
+        """The path as the data spells it (Metadata.LastUpdatedTime -> MetaData.LastUpdatedTime),
+        so `resolve` takes its exact-key fast path."""
+        current: Any = next(iter(self.entities[entity].values()), None)
+        spelled: list[str] = []
+        for segment in path.split("."):
+            if not isinstance(current, dict):
+                return path
+            lowered = segment.lower()
+            actual = next((k for k in current if k.lower() == lowered), None)
+            if actual is None:
+                return path
+            spelled.append(actual)
+            current = current[actual]
+        return ".".join(spelled)
 
     def changed_since(self, entity: str, since: datetime) -> list[Record]:
         """Entities and tombstones whose LastUpdatedTime is after `since`, oldest first."""
@@ -150,6 +183,7 @@ class QuickBooksStore:
     def delete(self, entity: str, entity_id: str) -> Record:
         if self.entities[entity].pop(entity_id, None) is None:
             raise NotFoundError(entity_id)
+        self.version += 1
         # https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture
         tombstone = {
             "domain": "QBO",
@@ -161,6 +195,7 @@ class QuickBooksStore:
         return tombstone
 
     def _store(self, entity: str, record: Record) -> None:
+        self.version += 1
         self.entities[entity][record["Id"]] = record
         self.tombstones[entity].pop(record["Id"], None)
         self._learn(entity, record)

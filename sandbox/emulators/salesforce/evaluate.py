@@ -39,7 +39,7 @@ def relationship_field(relationship: str) -> str:
     return relationship + "Id"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=131072)
 def parse_instant(text: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)

@@ -46,4 +46,8 @@ class SalesforceState:
     @classmethod
     def load(cls, data_dir: Path, config: SalesforceConfig) -> SalesforceState:
         store = SalesforceStore(data_dir, config.user_id, config.api_version)
+        users = store.collections["User"]
+        if users and store.get("User", config.user_id) is None:
+            # New Tasks need an owner who exists in this dataset's org.
+            store.default_owner_id = next(iter(users))
         return cls(config, store, Sessions(config.organization_id, config.access_token))
