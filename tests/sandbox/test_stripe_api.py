@@ -12,7 +12,7 @@ import orjson
 import pytest
 import stripe
 
-from sandbox.emulators.stripe import StripeConfig, build_app, objects
+from sandbox.emulators.stripe import StripeConfig, build_app, objects, payments
 from sandbox.serve import AppServer
 
 CONFIG = StripeConfig(api_key="sk_test_emulator_key_1234")
@@ -54,12 +54,12 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         )
         for i in range(30)
     ]
-    intent = objects.payment_intent(customer_id=alice["id"], amount=1001, currency="usd")
-    charge = objects.charge(
+    intent = payments.payment_intent(customer_id=alice["id"], amount=1001, currency="usd")
+    charge = payments.charge(
         customer_id=alice["id"], amount=1001, currency="usd", payment_intent_id=intent["id"]
     )
     intent["latest_charge"] = charge["id"]
-    payment = objects.invoice_payment(
+    payment = payments.invoice_payment(
         invoice_id=invoices[1]["id"], amount=1001, currency="usd", payment_intent_id=intent["id"]
     )
     events = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sandbox.emulators.stripe import objects
+from sandbox.emulators.stripe import objects, payments
 from sandbox.emulators.stripe.collection import JSONObject
 from sandbox.emulators.stripe.ids import new_id
 from sandbox.emulators.stripe.store import StripeStore
@@ -62,10 +62,10 @@ def _customer_id(obj: JSONObject) -> str | None:
 
 def fail_attempt(run: ScenarioRun, invoice: JSONObject, decline_code: str) -> JSONObject:
     amount, currency = int(invoice["amount_remaining"]), invoice["currency"]
-    intent = objects.payment_intent(
+    intent = payments.payment_intent(
         customer_id=_customer_id(invoice), amount=amount, currency=currency
     )
-    failed = objects.charge(
+    failed = payments.charge(
         customer_id=_customer_id(invoice),
         amount=amount,
         currency=currency,
@@ -98,16 +98,16 @@ def pay(run: ScenarioRun, invoice: JSONObject) -> tuple[JSONObject, JSONObject]:
     """A successful card payment of what remains; returns the paid invoice and the charge."""
     amount, currency = int(invoice["amount_remaining"]), invoice["currency"]
     customer_id = _customer_id(invoice)
-    intent = objects.payment_intent(customer_id=customer_id, amount=amount, currency=currency)
-    charge = objects.charge(
+    intent = payments.payment_intent(customer_id=customer_id, amount=amount, currency=currency)
+    charge = payments.charge(
         customer_id=customer_id, amount=amount, currency=currency, payment_intent_id=intent["id"]
     )
-    txn = objects.balance_transaction(
+    txn = payments.balance_transaction(
         source_id=charge["id"], amount=amount, currency=currency, kind="charge"
     )
     charge["balance_transaction"] = txn["id"]
     intent.update(status="succeeded", amount_received=amount, latest_charge=charge["id"])
-    payment = objects.invoice_payment(
+    payment = payments.invoice_payment(
         invoice_id=invoice["id"], amount=amount, currency=currency, payment_intent_id=intent["id"]
     )
     now = int(time.time())
@@ -151,7 +151,7 @@ def dispute_created(run: ScenarioRun) -> list[Delivery]:
     charge = next(charges.newest_first(_disputable), None)
     if charge is None:
         _, charge = pay(run, open_invoice(run))
-    dispute = objects.dispute(charge_obj=charge)
+    dispute = payments.dispute(charge_obj=charge)
     run.store.put("disputes", dispute)
     run.store.put("charges", {**charge, "disputed": True})
     run.event("charge.dispute.created", dispute)
