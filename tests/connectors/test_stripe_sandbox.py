@@ -11,7 +11,7 @@ import stripe
 
 from connectors.base import Page
 from connectors.errors import AuthError, PermanentError, RateLimited
-from connectors.stripe import STREAM_NAMES, StripeConnector
+from connectors.stripe import STREAM_NAMES, StripeConnector, _account_name
 from connectors.stripe.cursor import Since, decode, encode
 from connectors.stripe.streams import StripeStream
 from tests.connectors.stripe_fixtures import DAY, Emulator, example, serve, write_dataset
@@ -212,3 +212,37 @@ def test_unknown_object_names_are_a_config_error(connector: StripeConnector) -> 
 def test_streams_come_in_dependency_order(connector: StripeConnector) -> None:
     names = [stream.name for stream in connector.streams(["charges", "customers", "invoices"])]
     assert names == ["customers", "invoices", "charges"]
+
+
+def test_check_names_the_account_when_stripe_serves_it() -> None:
+    account = {"id": "acct_1", "settings": {"dashboard": {"display_name": "Acme"}}}
+    assert _account_name(account) == "Acme (acct_1)"
+    assert _account_name({"id": "acct_2", "business_profile": {"name": None}}) == "acct_2"
+
+
+def test_given_more_events_than_a_page_when_reading_incrementally_then_all_come_once(
+    emulator: Emulator, connector: StripeConnector
+) -> None:
+    cursor = full_cursor(connector, "payouts")
+    created = [f"po_{900 + i:06d}" for i in range(25)]
+    for i in range(25):
+        emulator.create("payouts", example("payouts", 900 + i, int(time.time())))
+    pages = read_all(connector, "payouts", cursor)
+    assert sorted(payload_ids(pages)) == created
+    versions = [item.version for page in pages for item in page.items]
+    assert versions == sorted(v for v in versions if v is not None)
+
+
+def test_invoice_lines_beyond_the_embedded_page_are_fetched_from_stripe(
+    emulator: Emulator, connector: StripeConnector
+) -> None:
+    invoice = example("invoices", 950, int(time.time()))
+    line = invoice["lines"]["data"][0]
+    lines = [{**line, "id": f"il_{i:04d}"} for i in range(3)]
+    invoice["lines"] = {**invoice["lines"], "data": lines, "has_more": True}
+    emulator.create("invoices", invoice)
+    pages = read_all(connector, "invoices", None)
+    (found,) = [i.payload for p in pages for i in p.items if i.payload["id"] == "in_000950"]
+    assert [line["id"] for line in found["lines"]["data"]] == ["il_0000", "il_0001", "il_0002"]
+    assert found["lines"]["has_more"] is False
+    assert connector.api.requests == 4 + 1  # four list pages, one page of lines

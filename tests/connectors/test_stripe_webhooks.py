@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+import stripe
 
 from connectors.stripe.webhooks import StripeWebhookError, verify_stripe
+from sandbox.emulators.stripe.webhooks import event_body, signature_header
 
 SECRET = "whsec_test_secret"
 OLD_SECRET = "whsec_old_secret"
@@ -95,3 +97,14 @@ def test_no_secret_accepts_nothing() -> None:
     with pytest.raises(StripeWebhookError) as caught:
         verify_stripe(BODY, header(sign(BODY, "")), "", now=NOW)
     assert caught.value.reason == "bad_signature"
+
+
+def test_the_emulators_signed_delivery_verifies_with_the_sdk_check() -> None:
+    body = event_body(EVENT)
+    signed = signature_header(body, SECRET, SIGNED_AT)
+    assert verify_stripe(body, signed, SECRET, now=NOW)["id"] == "evt_1"
+
+
+def test_stripe_sdks_own_test_header_verifies() -> None:
+    signed = stripe.WebhookSignature.generate_signature_header(BODY.decode(), SECRET, SIGNED_AT)
+    assert verify_stripe(BODY, signed, SECRET, now=NOW)["type"] == "invoice.paid"
