@@ -16,7 +16,7 @@ import requests
 from intuitlib.client import AuthClient
 from intuitlib.exceptions import AuthClientError
 
-from connectors.errors import AuthError, ConnectorError, TransientError
+from connectors.errors import AuthError, ConnectorConfigError, ConnectorError, TransientError
 from connectors.quickbooks.config import QuickBooksConfig
 from connectors.quickbooks.policy import VENDOR
 from connectors.quickbooks.tokens import FreshTokens
@@ -32,8 +32,8 @@ class IntuitRefresher:
 
     def __call__(self, refresh_token: str) -> FreshTokens:
         with self._lock:
+            client = self._auth_client()
             try:
-                client = self._auth_client()
                 client.refresh(refresh_token=refresh_token)
             except AuthClientError as exc:
                 raise _auth_client_error(exc) from exc
@@ -49,15 +49,25 @@ class IntuitRefresher:
             )
 
     def _auth_client(self) -> Any:
-        if self._client is None:
-            config = self._config
+        if self._client is not None:
+            return self._client
+        config = self._config
+        where = config.resolved_discovery_url or config.environment
+        try:
             self._client = AuthClient(
                 client_id=config.client_id,
                 client_secret=config.client_secret,
                 redirect_uri=config.redirect_uri,
-                environment=config.resolved_discovery_url or config.environment,
+                environment=where,
                 realm_id=config.realm_id,
             )
+        except (AuthClientError, requests.RequestException, ValueError) as exc:
+            error = TransientError if _worth_retrying(exc) else ConnectorConfigError
+            raise error(
+                f"cannot read Intuit's OpenID discovery document ({where})",
+                vendor=VENDOR,
+                detail=str(exc)[:500],
+            ) from exc
         return self._client
 
     def close(self) -> None:
@@ -65,6 +75,12 @@ class IntuitRefresher:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, AuthClientError):
+        return int(exc.status_code) >= 500
+    return isinstance(exc, requests.RequestException)
 
 
 def _auth_client_error(exc: AuthClientError) -> ConnectorError:

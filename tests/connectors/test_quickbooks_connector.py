@@ -146,3 +146,13 @@ def test_limiter_spaces_calls_at_the_published_rate(qbo: QboSandbox) -> None:
 
     assert slept == [pytest.approx(0.12), pytest.approx(0.24)]
     assert throttle.used_last_minute() == 3
+
+
+def test_wrong_discovery_url_is_reported_as_a_configuration_error(qbo: QboSandbox) -> None:
+    connector = qbo.connector(discovery_url=qbo.server.url + "/.well-known/nothing-here")
+
+    result = connector.check()
+
+    assert not result.ok
+    assert result.error is not None
+    assert "404" in result.error
