@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -339,3 +340,62 @@ def test_bad_refresh_token_is_invalid_grant(server: AppServer) -> None:
 
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("form", "status"),
+    [
+        (
+            {
+                "grant_type": "password",
+                "client_id": SalesforceConfig().client_id,
+                "client_secret": SalesforceConfig().client_secret,
+                "username": SalesforceConfig().username,
+                "password": SalesforceConfig().password + SalesforceConfig().security_token,
+            },
+            200,
+        ),
+        (
+            {
+                "grant_type": "password",
+                "client_id": SalesforceConfig().client_id,
+                "username": SalesforceConfig().username,
+                "password": SalesforceConfig().password,  # the security token is missing
+            },
+            400,
+        ),
+        (
+            {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": _jwt({"iss": SalesforceConfig().client_id, "sub": "integration"}),
+            },
+            200,
+        ),
+        (
+            {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": _jwt({"iss": "someone-else", "sub": "integration"}),
+            },
+            400,
+        ),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x.y"}, 400),
+    ],
+)
+def test_password_and_jwt_grants(server: AppServer, form: dict[str, str], status: int) -> None:
+    answer = httpx.post(f"{server.url}/services/oauth2/token", data=form)
+
+    assert answer.status_code == status
+    if status == 200:
+        token = answer.json()["access_token"]
+        limits = httpx.get(
+            f"{server.url}/services/data/v59.0/limits/",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert limits.status_code == 200
