@@ -185,6 +185,7 @@ def _issue_once(
         discount_id=ctx.ids.stripe("di") if deal.discount_pct else None,
         discount_pct=deal.discount_pct or None,
         planted=planted,
+        protected="discount_approved_by" in deal.metadata,
     )
     issued = issue(ctx, party, plan)
     if "discount_approved_by" in deal.metadata and outcome != "void":

@@ -29,12 +29,16 @@ SF_PREFIX = {
 _SF_POD = "5g"
 
 
+_PAIRS = tuple(a + b for a in BASE62 for b in BASE62)
+
+
 def base62(number: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        number, digit = divmod(number, 62)
-        chars.append(BASE62[digit])
-    return "".join(reversed(chars))
+    """`number` in `width` base62 digits (most significant first), two digits per step."""
+    chunks = []
+    for _ in range((width + 1) // 2):
+        number, pair = divmod(number, 3844)
+        chunks.append(_PAIRS[pair])
+    return "".join(reversed(chunks))[-width:]
 
 
 def sf_checksum(id15: str) -> str:

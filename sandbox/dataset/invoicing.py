@@ -30,6 +30,7 @@ class InvoicePlan:
     discount_id: str | None = None
     discount_pct: int | None = None
     planted: str | None = None
+    protected: bool = False  # a trap: keep the invoice itself free of planted findings
 
 
 @dataclass
@@ -177,7 +178,7 @@ def issue(ctx: Context, party: Party, plan: InvoicePlan) -> Issued:
     facts = _finalize(ctx, party, plan)
     intents = _simulate(ctx, party, plan, facts) if facts.finalized_at is not None else []
     issued = Issued(facts, intents, plan.planted, plan.discount_pct)
-    if issued.plant is None and facts.finalized_at is not None:
+    if issued.plant is None and facts.finalized_at is not None and not plan.protected:
         issued.plant = _choose_plant(ctx, facts, intents)
     if issued.plant == "duplicate_payment":
         _duplicate_charge(ctx, party, issued)

@@ -8,6 +8,7 @@ generator makes those amounts unique in that window so the match is unambiguous.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sandbox.dataset import quickbooks as qbo
@@ -58,6 +59,9 @@ def schedule(ctx: Context) -> list[Payout]:
 
 def emit_payouts(ctx: Context) -> None:
     payouts = schedule(ctx)
+    by_amount: defaultdict[tuple[str, int], list[Payout]] = defaultdict(list)
+    for payout in payouts:
+        by_amount[(payout.currency, payout.amount)].append(payout)
     for payout in payouts:
         txn = ctx.ids.stripe("txn")
         ctx.emit(
@@ -90,21 +94,19 @@ def emit_payouts(ctx: Context) -> None:
                 pending=False,
             ),
         )
-        _record_deposit(ctx, payout, payouts)
+        _record_deposit(ctx, payout, by_amount[(payout.currency, payout.amount)])
 
 
-def _unique_in_window(payout: Payout, payouts: list[Payout]) -> bool:
-    window = MATCH_WINDOW_DAYS * DAY
+def _unique_in_window(payout: Payout, same_amount: list[Payout]) -> bool:
+    """No other payout of this currency and amount arrives within twice the match window."""
+    window = 2 * MATCH_WINDOW_DAYS * DAY
     return not any(
-        other.id != payout.id
-        and other.currency == payout.currency
-        and other.amount == payout.amount
-        and abs(other.arrival - payout.arrival) <= 2 * window
-        for other in payouts
+        other.id != payout.id and abs(other.arrival - payout.arrival) <= window
+        for other in same_amount
     )
 
 
-def _record_deposit(ctx: Context, payout: Payout, payouts: list[Payout]) -> None:
+def _record_deposit(ctx: Context, payout: Payout, same_amount: list[Payout]) -> None:
     if not payout.paid:
         ctx.planter.trap("payout_in_transit", payout.id)
         return
@@ -116,7 +118,7 @@ def _record_deposit(ctx: Context, payout: Payout, payouts: list[Payout]) -> None
         delta = max(1, amount // ctx.rng.choice((20, 50, 100)))
         amount -= delta
         ctx.planter.record("payout_mismatch", "stripe", payout.id, delta, payout.currency)
-    elif ctx.rng.random() < AMOUNT_ONLY_SHARE and _unique_in_window(payout, payouts):
+    elif ctx.rng.random() < AMOUNT_ONLY_SHARE and _unique_in_window(payout, same_amount):
         note = "Stripe transfer"
     bank = qbo.bank_account(ctx.accounts, payout.currency.upper())
     created = min(payout.arrival + ctx.rng.randint(3600, 20 * 3600), ctx.clock.now - 1)

@@ -119,7 +119,7 @@ def post_invoice(ctx: Context, party: Party, issued: Issued) -> None:
     if void:
         note = f"Voided - {note}"
     party.qbo_balance += balance if currency == party.qbo_currency else 0
-    if plant is None or plant in ("excess_discount", "duplicate_payment"):
+    if plant is None:
         _currency_trap(ctx, facts.currency, facts.id)
     due = facts.due_date if facts.due_date is not None else facts.finalized_at
     ctx.emit(

@@ -102,6 +102,7 @@ def credit_note(
         "discount_amount": 0,
         "discount_amounts": [],
         "id": line_id,
+        "invoice_line_item": None,
         "livemode": False,
         "object": "credit_note_line_item",
         "quantity": 1,

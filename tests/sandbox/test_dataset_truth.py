@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sandbox.dataset import generate
+from sandbox.dataset import FINDING_KINDS, generate
 
 J = dict[str, Any]
 DAY = 86400
@@ -289,12 +292,38 @@ def truth_set(root: Path) -> set[tuple[str, str, str, int, str]]:
     }
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_documented_rules_find_exactly_the_planted_truth(tmp_path: Path, seed: int) -> None:
-    generate(tmp_path, seed=seed, customers=200, as_of=AS_OF)
+@pytest.fixture(scope="module", params=[1, 2, 3, 4, 5])
+def dataset(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp(f"seed{request.param}")
+    generate(out, seed=request.param, customers=200, as_of=AS_OF)
+    return out
 
-    found = Reconciler(tmp_path, AS_OF).run()
-    truth = truth_set(tmp_path)
+
+def test_documented_rules_find_exactly_the_planted_truth(dataset: Path) -> None:
+    found = Reconciler(dataset, AS_OF).run()
+    truth = truth_set(dataset)
 
     assert found - truth == set(), "false positives"
     assert truth - found == set(), "missed findings"
+
+
+def test_every_finding_kind_is_planted_at_200_customers(dataset: Path) -> None:
+    kinds = {kind for kind, *_ in truth_set(dataset)}
+
+    assert kinds == set(FINDING_KINDS)
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    seed=st.integers(0, 10**9),
+    customers=st.integers(10, 70),
+    as_of=st.dates(date(2024, 1, 1), date(2030, 12, 31)),
+)
+def test_truth_matches_the_rules_for_any_seed_size_and_date(
+    seed: int, customers: int, as_of: date
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root, seed=seed, customers=customers, as_of=as_of)
+
+        assert Reconciler(root, as_of).run() == truth_set(root)
