@@ -1,0 +1,266 @@
+"""Benchmark: bulk upsert of invoices (with lines) through `Store.upsert` vs the fastest raw insert.
+
+    python benchmarks/store.py [--quick] [--records N] [--postgres-url URL] [--sqlite-path PATH]
+
+For each backend, on a fresh database: upsert N invoices with 3 lines each in batches through
+`Store.upsert` (records in, rows built, hashed, conflict-checked, lines replaced), then insert the
+same rows, already built, into plain unindexed tables with the fastest raw path (PostgreSQL `COPY`
+through asyncpg's `copy_records_to_table`, SQLite `executemany` on the sqlite3 module). Rows are
+invoices plus lines. Progress goes to stderr; the last stdout line is one JSON object whose
+`ratio` is upsert rows/s over raw rows/s on the worse backend (the goal is at least 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from canonical.money import Money
+from canonical.records import Invoice, InvoiceLine, InvoiceStatus, Source
+from canonical.store import Store, UpsertCounts, upgrade_async
+from canonical.store.codecs import codec_for
+
+LINES_PER_INVOICE = 3
+BATCH = 10_000
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def make_invoices(count: int) -> list[Invoice]:
+    """Realistic invoices: every money field set, 3 lines, dates and instants."""
+    invoices = []
+    for n in range(count):
+        lines = tuple(
+            InvoiceLine(
+                line_id=f"il_{n}_{k}",
+                description=f"Plan seat {k}",
+                quantity=Decimal(k + 1),
+                amount=Money(1000 * (k + 1), "USD"),
+                unit_amount=Money(1000, "USD"),
+            )
+            for k in range(LINES_PER_INVOICE)
+        )
+        total = sum(line.amount.minor for line in lines)
+        created = T0 + timedelta(minutes=n)
+        invoices.append(
+            Invoice(
+                source=Source.STRIPE,
+                source_id=f"in_{n:08d}",
+                version=created + timedelta(hours=1),
+                read_at=created + timedelta(hours=2),
+                party_id=f"cus_{n % 5000:05d}",
+                status=InvoiceStatus.PAID if n % 3 else InvoiceStatus.OPEN,
+                currency="USD",
+                total=Money(total, "USD"),
+                subtotal=Money(total, "USD"),
+                tax=Money(0, "USD"),
+                amount_paid=Money(total if n % 3 else 0, "USD"),
+                balance=Money(0 if n % 3 else total, "USD"),
+                number=f"INV-{n:08d}",
+                issued_on=created.date(),
+                due_date=created.date() + timedelta(days=30),
+                created_at=created,
+                finalized_at=created,
+                subscription_id=f"sub_{n % 7000:05d}",
+                attempt_count=1,
+                lines=lines,
+            )
+        )
+    return invoices
+
+
+def chunks(items: list[Invoice], size: int) -> Iterator[list[Invoice]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def timed_upserts(url: str, invoices: list[Invoice]) -> tuple[float, UpsertCounts]:
+    store = Store.from_url(url)
+    try:
+        counts = UpsertCounts()
+        started = time.perf_counter()
+        for batch in chunks(invoices, BATCH):
+            counts += await store.upsert(batch)
+        elapsed = time.perf_counter() - started
+    finally:
+        await store.close()
+    return elapsed, counts
+
+
+# --- the raw paths: the same rows, already built, into plain tables -------------------------------
+
+
+def raw_rows(invoices: list[Invoice]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The store's own rows (with ids and synced_at), typed as the drivers want them."""
+    codec = codec_for(Invoice)
+    typed = _typed_columns(codec.columns)
+    now = int(time.time() * 1_000_000)
+    invoice_rows, line_rows = [], []
+    for number, record in enumerate(invoices, start=1):
+        row, lines = codec.encode(record)
+        invoice_rows.append((number, *_retype(row, typed), now))
+        first = len(line_rows) + 1
+        line_rows += [
+            (first + position, number, position, *line) for position, line in enumerate(lines)
+        ]
+    return invoice_rows, line_rows
+
+
+def _typed_columns(columns: tuple[str, ...]) -> dict[int, Any]:
+    return {i: date.fromisoformat for i, c in enumerate(columns) if c in ("issued_on", "due_date")}
+
+
+def _retype(row: tuple[Any, ...], typed: dict[int, Any]) -> list[Any]:
+    values = list(row)
+    for index, convert in typed.items():
+        if values[index] is not None:
+            values[index] = convert(values[index])
+    return values
+
+
+def _postgres_lines(line_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    # COPY is binary: the quantity column needs a Decimal, not its text.
+    quantity = 5  # id, invoice_id, position, line_id, description, quantity
+    return [(*row[:quantity], Decimal(row[quantity]), *row[quantity + 1 :]) for row in line_rows]
+
+
+async def postgres_raw(url: str, invoice_rows: list[Any], line_rows: list[Any]) -> float:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CREATE TABLE raw_invoices (LIKE invoices)")
+        await conn.execute("CREATE TABLE raw_invoice_lines (LIKE invoice_lines)")
+        codec = codec_for(Invoice)
+        invoice_columns = ["id", *codec.columns, "synced_at"]
+        line_columns = ["id", "invoice_id", "position", *codec.line_columns]
+        lines = _postgres_lines(line_rows)
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "raw_invoices", records=invoice_rows, columns=invoice_columns
+            )
+            await conn.copy_records_to_table(
+                "raw_invoice_lines", records=lines, columns=line_columns
+            )
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+def sqlite_raw(path: Path, invoice_rows: list[Any], line_rows: list[Any]) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE raw_invoices AS SELECT * FROM invoices WHERE 0")
+        conn.execute("CREATE TABLE raw_invoice_lines AS SELECT * FROM invoice_lines WHERE 0")
+        width = len(invoice_rows[0])
+        line_width = len(line_rows[0])
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany(
+            f"INSERT INTO raw_invoices VALUES ({', '.join('?' * width)})", invoice_rows
+        )
+        conn.executemany(
+            f"INSERT INTO raw_invoice_lines VALUES ({', '.join('?' * line_width)})",
+            line_rows,
+        )
+        conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+# --- per backend ------------------------------------------------------------------------------------
+
+
+def figures(rows: int, upsert_s: float, raw_s: float, counts: UpsertCounts) -> dict[str, Any]:
+    return {
+        "upsert_s": round(upsert_s, 3),
+        "raw_s": round(raw_s, 3),
+        "upsert_rows_per_s": round(rows / upsert_s),
+        "raw_rows_per_s": round(rows / raw_s),
+        "ratio": round(raw_s / upsert_s, 3),
+        "created": counts.created,
+    }
+
+
+async def bench_postgres(base_url: str, invoices: list[Invoice], raw: Any) -> dict[str, Any]:
+    name = f"revcycle_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    server = await asyncpg.connect(admin)
+    await server.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await upgrade_async(url)
+        log(f"postgres: upserting {len(invoices)} invoices…")
+        upsert_s, counts = await timed_upserts(url, invoices)
+        log(f"postgres: upsert {upsert_s:.2f}s {counts}; raw COPY…")
+        raw_s = await postgres_raw(url, *raw)
+        log(f"postgres: raw {raw_s:.2f}s")
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
+    return figures(len(invoices) * (1 + LINES_PER_INVOICE), upsert_s, raw_s, counts)
+
+
+async def bench_sqlite(path: Path, invoices: list[Invoice], raw: Any) -> dict[str, Any]:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    await upgrade_async(url)
+    log(f"sqlite: upserting {len(invoices)} invoices…")
+    upsert_s, counts = await timed_upserts(url, invoices)
+    log(f"sqlite: upsert {upsert_s:.2f}s {counts}; raw executemany…")
+    raw_s = await asyncio.to_thread(sqlite_raw, path, *raw)
+    log(f"sqlite: raw {raw_s:.2f}s")
+    return figures(len(invoices) * (1 + LINES_PER_INVOICE), upsert_s, raw_s, counts)
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    count = args.records or (20_000 if args.quick else 100_000)
+    log(f"building {count} invoices with {LINES_PER_INVOICE} lines each…")
+    invoices = make_invoices(count)
+    raw = raw_rows(invoices)
+    results: dict[str, Any] = {"records": count, "rows": count * (1 + LINES_PER_INVOICE)}
+    results["postgres"] = await bench_postgres(args.postgres_url, invoices, raw)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(args.sqlite_path) if args.sqlite_path else Path(scratch) / "bench.db"
+        results["sqlite"] = await bench_sqlite(path, invoices, raw)
+    results["ratio"] = min(results["postgres"]["ratio"], results["sqlite"]["ratio"])
+    return results
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="20,000 invoices (under 60 s)")
+    parser.add_argument("--records", type=int, help="number of invoices (default 100,000)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("REVCYCLE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="a server where a scratch database may be created and dropped",
+    )
+    parser.add_argument("--sqlite-path", help="file for the SQLite run (default: a temp dir)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(parse_args()))))

@@ -1,0 +1,72 @@
+"""Encoded batches: the counts of an upsert, record encoding, and in-batch deduplication."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from canonical.errors import StoreError
+from canonical.records import Record
+from canonical.store.codecs import VERSION_INDEX, RecordCodec, Row
+
+Encoded = tuple[Row, tuple[Row, ...]]  # a record's row and its line rows
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def encode_batch(codec: RecordCodec[Any], records: Sequence[Record]) -> list[Encoded]:
+    encode = codec.encode
+    try:
+        return [encode(record) for record in records]
+    except (TypeError, AttributeError, ValueError) as error:
+        bad = next(r for r in records if not _encodes(codec, r))
+        name = codec.record_type.__name__
+        raise StoreError(f"cannot store {name} {bad.source}/{bad.source_id}: {error}") from error
+
+
+def _encodes(codec: RecordCodec[Any], record: Record) -> bool:
+    try:
+        codec.encode(record)
+    except (TypeError, AttributeError, ValueError):
+        return False
+    return True
+
+
+def newest_by_key(encoded: list[Encoded]) -> list[Encoded]:
+    """One entry per (source, source_id), the newest; sorted so concurrent batches lock in order."""
+    newest: dict[Key, Encoded] = {}
+    for item in encoded:
+        row = item[0]
+        key = (row[0], row[1])
+        kept = newest.get(key)
+        if kept is None or row[VERSION_INDEX] > kept[0][VERSION_INDEX]:
+            newest[key] = item
+    return [newest[key] for key in sorted(newest)]
+
+
+def line_rows(items: list[Encoded], ids: dict[Key, int]) -> list[Row]:
+    """`(invoice_id, position, *line)` for the lines of the invoices written (those in `ids`)."""
+    rows: list[Row] = []
+    for row, lines in items:
+        invoice_id = ids.get((row[0], row[1]))
+        if invoice_id is not None:
+            rows += [(invoice_id, position, *line) for position, line in enumerate(lines)]
+    return rows
