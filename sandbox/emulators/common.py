@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,16 @@ class Faults:
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        for key, value in changes.items():
+            expected = bool if key == "expire_tokens" else int
+            if type(value) is not expected or (expected is int and value < 0):
+                raise ValueError(
+                    f"fault {key} must be a {'boolean' if expected is bool else 'count >= 0'}"
+                )
         with self._lock:
             for key, value in changes.items():
                 setattr(self, key, value)
 
     def as_dict(self) -> JSONObject:
-        data = asdict(self)
-        data.pop("_lock", None)
-        return data
+        # Not dataclasses.asdict: it would try to deep-copy the lock.
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
