@@ -37,10 +37,11 @@ ENTITIES: tuple[str, ...] = (
 )
 MAX_RESULTS = 1000  # QBO's ceiling on MAXRESULTS
 CDC_PAGE_LIMIT = 1000  # QBO returns at most this many objects per entity per CDC call
-# CDC compares stamps of whole seconds with `changedSince`; starting a little before the last
-# answer's time re-reads a few deletions (harmless: a deletion is idempotent) instead of missing
-# one stamped in the same second as that answer.
-CDC_OVERLAP = timedelta(seconds=60)
+# `cdc_since` is a watermark W: every deletion stamped before W's second has been delivered.
+# QBO stamps whole seconds and `changedSince` is exclusive, so asking from one second before W
+# returns exactly the stamps from W's second on (a deletion in the same second as W, after it,
+# is not missed; the only re-reads are deletions stamped in W's own second).
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +140,7 @@ class QuickBooksStream:
             read_at = self.clock()
             rows = _query_rows(response, self.entity)
             if state.cdc_since is None:
-                answered = _server_time(response)
-                started = parse_qbo_time(answered) if answered else read_at
-                state = replace(state, cdc_since=qbo_time(started - CDC_OVERLAP))
+                state = replace(state, cdc_since=_server_time(response) or qbo_time(read_at))
             fresh_rows = [row for row in rows if not state.already_committed(row)]
             if fresh_rows:
                 state = state.advance(fresh_rows)
@@ -159,42 +158,38 @@ class QuickBooksStream:
         return state
 
     def _read_deletions(self, state: Cursor) -> Iterator[Page]:
-        since = state.cdc_since
-        if since is None:
+        if state.cdc_since is None:
             return
+        watermark = parse_qbo_time(state.cdc_since)
         note = None
         oldest = self.clock() - self.cdc_lookback + timedelta(minutes=5)
-        if parse_qbo_time(since) < oldest:
+        if watermark < oldest:
             note = (
-                f"QuickBooks {self.entity}: the checkpoint is older than CDC's "
-                f"{self.cdc_lookback.days}-day window; deletions before {qbo_time(oldest)} "
-                "cannot be seen (run a full sync to rebuild)"
+                f"the checkpoint is older than QuickBooks CDC's {self.cdc_lookback.days}-day "
+                f"window; deletions before {qbo_time(oldest)} cannot be seen (run a full sync)"
             )
-            since = qbo_time(oldest)
+            watermark = oldest
         while True:
-            response = self.client.change_data_capture(self.entity, since)
+            response = self.client.change_data_capture(self.entity, qbo_time(watermark - _SECOND))
             read_at = self.clock()
             changed = _cdc_rows(response, self.entity)
             deleted = [row for row in changed if row.get("status") == "Deleted"]
-            truncated = len(changed) >= CDC_PAGE_LIMIT
             newest = max((last_updated(row) or _EPOCH for row in changed), default=_EPOCH)
-            resume_at = newest - timedelta(seconds=1)  # `changedSince` is exclusive
-            if truncated and resume_at > parse_qbo_time(since):
-                next_since = qbo_time(resume_at)  # read the rest from the newest change on
+            # A full answer may be cut inside a second: go on from the newest stamp it holds.
+            truncated = len(changed) >= CDC_PAGE_LIMIT and newest > watermark
+            if truncated:
+                next_watermark = qbo_time(newest)
             else:
-                truncated = False
-                answered = _server_time(response)
-                at = parse_qbo_time(answered) if answered else read_at
-                next_since = qbo_time(at - CDC_OVERLAP)
+                next_watermark = _server_time(response) or qbo_time(read_at)
             items = [
                 Item(self.entity, row, version=last_updated(row), deleted=True) for row in deleted
             ]
-            state = replace(state, cdc_since=next_since)
+            state = replace(state, cdc_since=next_watermark)
             yield Page(items, state.dump(), read_at, note=note)
             note = None
             if not truncated:
                 return
-            since = next_since
+            watermark = parse_qbo_time(next_watermark)
 
 
 def _query_rows(response: Mapping[str, Any], entity: str) -> list[Mapping[str, Any]]:

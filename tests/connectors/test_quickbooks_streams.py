@@ -97,6 +97,20 @@ def test_checkpoint_older_than_cdc_window_says_deletions_may_be_missed() -> None
     assert changed_since >= now - timedelta(days=30)
 
 
+def test_deletions_are_read_from_one_second_before_the_watermark() -> None:
+    now = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+    fake = _NoChanges()
+    stream = QuickBooksStream(cast(QuickBooksClient, fake), "Invoice", clock=lambda: now)
+    cursor = Cursor("2026-03-01T11:00:00+00:00", (), "2026-03-01T12:00:00.500+00:00").dump()
+
+    pages = list(stream.read(cursor))
+
+    assert fake.cdc_calls == [("Invoice", "2026-03-01T11:59:59+00:00")]
+    final = Cursor.parse(pages[-1].cursor)
+    assert final is not None
+    assert final.cdc_since == "2026-03-01T12:00:01+00:00"  # the CDC answer's own time
+
+
 # -- against the emulator, through python-quickbooks
 
 
