@@ -18,7 +18,8 @@ from sandbox.dataset.invoicing import InvoicePlan, issue
 from sandbox.dataset.lines import copy_lines, make_line
 from sandbox.dataset.money import to_decimal
 from sandbox.dataset.party import Party
-from sandbox.dataset.stripe_billing import LineFacts, SubscriptionFacts
+from sandbox.dataset.stripe_billing import LineFacts
+from sandbox.dataset.stripe_subscriptions import SubscriptionFacts
 from sandbox.dataset.subscriptions import emit_subscription
 
 YEAR = 365 * DAY

@@ -70,8 +70,10 @@ class IdFactory:
 
     def salesforce(self, sobject: str) -> str:
         self._sf_counters[sobject] += 1
-        # Counters are scrambled by a bijection so neighbouring records don't look sequential.
-        scrambled = (self._sf_counters[sobject] * 0x2545F491) % (62**9)
+        # Counters are scrambled by a bijection so neighbouring records don't look sequential;
+        # the per-type offset keeps an Account and an Opportunity from sharing a tail.
+        offset = int(SF_PREFIX[sobject], 36) * 104_729
+        scrambled = ((self._sf_counters[sobject] + offset) * 0x2545F491) % (62**9)
         id15 = f"{SF_PREFIX[sobject]}{_SF_POD}0{base62(scrambled, 9)}"
         return id15 + sf_checksum(id15)
 

@@ -15,7 +15,8 @@ from sandbox.dataset import stripe_billing as sb
 from sandbox.dataset.context import DAY, PLANT_MIN_AGE, Context
 from sandbox.dataset.party import Party
 from sandbox.dataset.payments import Attempt, IntentResult, emit_intent, run_intent
-from sandbox.dataset.stripe_billing import InvoiceFacts, LineFacts, SubscriptionFacts
+from sandbox.dataset.stripe_billing import InvoiceFacts, LineFacts
+from sandbox.dataset.stripe_subscriptions import SubscriptionFacts
 
 
 @dataclass

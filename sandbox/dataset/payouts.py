@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sandbox.dataset import quickbooks as qbo
+from sandbox.dataset import quickbooks_journal as qbj
 from sandbox.dataset import stripe_adjustments as sa
 from sandbox.dataset import stripe_payments as sp
 from sandbox.dataset.context import DAY, Context
@@ -125,7 +126,7 @@ def _record_deposit(ctx: Context, payout: Payout, same_amount: list[Payout]) -> 
     ctx.emit(
         "quickbooks",
         "Deposit",
-        qbo.deposit(
+        qbj.deposit(
             ctx.ids.quickbooks("Deposit"),
             payout.currency.upper(),
             ctx.clock.date_of(payout.arrival),

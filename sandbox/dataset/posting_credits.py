@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.dataset import quickbooks as qbo
+from sandbox.dataset import quickbooks_journal as qbj
 from sandbox.dataset import stripe_payments as sp
 from sandbox.dataset.context import Context
 from sandbox.dataset.money import to_decimal
@@ -35,7 +36,7 @@ def post_refund(
     as_memo = plant is None and (
         ctx.rng.random() < CREDIT_MEMO_SHARE or ctx.planter.trap_wanted("refund_as_credit_memo")
     )
-    facts = qbo.QboCreditFacts(
+    facts = qbj.QboCreditFacts(
         id=ctx.ids.quickbooks("CreditMemo" if as_memo else "RefundReceipt"),
         customer_id=party.qbo.id,
         customer_name=party.name,
@@ -50,10 +51,10 @@ def post_refund(
     if as_memo:
         ctx.planter.trap("refund_as_credit_memo", refund_id)
         party.qbo_balance -= booked
-        ctx.emit("quickbooks", "CreditMemo", qbo.credit_memo(facts))
+        ctx.emit("quickbooks", "CreditMemo", qbj.credit_memo(facts))
     else:
         bank = qbo.bank_account(ctx.accounts, currency)
-        ctx.emit("quickbooks", "RefundReceipt", qbo.refund_receipt(facts, bank))
+        ctx.emit("quickbooks", "RefundReceipt", qbj.refund_receipt(facts, bank))
 
 
 def post_credit_note(ctx: Context, party: Party, note_id: str, amount: int, created: int) -> None:
@@ -63,7 +64,7 @@ def post_credit_note(ctx: Context, party: Party, note_id: str, amount: int, crea
         ctx.planter.record("missing_in_ledger", "stripe", note_id, amount, party.currency)
         return
     party.qbo_balance -= amount
-    facts = qbo.QboCreditFacts(
+    facts = qbj.QboCreditFacts(
         id=ctx.ids.quickbooks("CreditMemo"),
         customer_id=party.qbo.id,
         customer_name=party.name,
@@ -75,7 +76,7 @@ def post_credit_note(ctx: Context, party: Party, note_id: str, amount: int, crea
         doc_number=ctx.next_doc_number(),
         created=sync_time(ctx, created),
     )
-    ctx.emit("quickbooks", "CreditMemo", qbo.credit_memo(facts))
+    ctx.emit("quickbooks", "CreditMemo", qbj.credit_memo(facts))
 
 
 def post_lost_dispute(
@@ -85,7 +86,7 @@ def post_lost_dispute(
     ctx.emit(
         "quickbooks",
         "JournalEntry",
-        qbo.journal_entry(
+        qbj.journal_entry(
             ctx.ids.quickbooks("JournalEntry"),
             charge.currency.upper(),
             ctx.clock.date_of(decided),

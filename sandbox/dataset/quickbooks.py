@@ -38,7 +38,12 @@ def currency_ref(code: str) -> JSONObject:
     return ref(code, CURRENCY_NAMES[code])
 
 
-def _envelope(entity_id: str, created: int, updated: int) -> JSONObject:
+def without_nulls(body: JSONObject) -> JSONObject:
+    """QuickBooks leaves unset fields out of its JSON rather than writing null."""
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def envelope(entity_id: str, created: int, updated: int) -> JSONObject:
     return {
         "Id": entity_id,
         "SyncToken": "0" if updated == created else "1",
@@ -110,7 +115,7 @@ def account_by_name(rows: list[AccountRow], name: str) -> AccountRow:
 
 # https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/account
 def account(row: AccountRow, created: int) -> JSONObject:
-    body = _envelope(row.id, created, created)
+    body = envelope(row.id, created, created)
     body.update(
         {
             "Name": row.name,
@@ -142,7 +147,7 @@ class QboCustomerFacts:
 
 # https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer
 def customer(facts: QboCustomerFacts) -> JSONObject:
-    body = _envelope(facts.id, facts.created, facts.created)
+    body = envelope(facts.id, facts.created, facts.created)
     body.update(
         {
             "Taxable": facts.currency != "KWD",
@@ -206,11 +211,13 @@ def sales_lines(
             {
                 "Amount": discount,
                 "DetailType": "DiscountLineDetail",
-                "DiscountLineDetail": {
-                    "PercentBased": discount_percent is not None,
-                    "DiscountPercent": discount_percent,
-                    "DiscountAccountRef": ref("4", "Discounts given"),
-                },
+                "DiscountLineDetail": without_nulls(
+                    {
+                        "PercentBased": discount_percent is not None,
+                        "DiscountPercent": discount_percent,
+                        "DiscountAccountRef": ref("4", "Discounts given"),
+                    }
+                ),
             }
         )
     return rendered
@@ -240,7 +247,7 @@ class QboInvoiceFacts:
 
 # https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice
 def invoice(facts: QboInvoiceFacts) -> JSONObject:
-    body = _envelope(facts.id, facts.created, facts.updated)
+    body = envelope(facts.id, facts.created, facts.updated)
     body.update(
         {
             "CustomField": [],
@@ -262,9 +269,7 @@ def invoice(facts: QboInvoiceFacts) -> JSONObject:
             "Balance": facts.balance,
         }
     )
-    if facts.doc_number is None:
-        del body["DocNumber"]
-    return body
+    return without_nulls(body)
 
 
 @dataclass
@@ -284,7 +289,7 @@ class QboPaymentFacts:
 
 # https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/payment
 def payment(facts: QboPaymentFacts) -> JSONObject:
-    body = _envelope(facts.id, facts.created, facts.created)
+    body = envelope(facts.id, facts.created, facts.created)
     lines: list[JSONObject] = []
     if facts.invoice_id is not None:
         lines.append(
@@ -307,136 +312,5 @@ def payment(facts: QboPaymentFacts) -> JSONObject:
             "ProcessPayment": False,
         }
     )
-    if facts.ref_num is not None:
-        body["PaymentRefNum"] = facts.ref_num
-    return body
-
-
-@dataclass
-class QboCreditFacts:
-    """A CreditMemo or a RefundReceipt: one sales line, a note naming the Stripe object."""
-
-    id: str
-    customer_id: str
-    customer_name: str
-    currency: str
-    txn_date: date
-    amount: Decimal
-    description: str
-    private_note: str
-    doc_number: str
-    created: int
-
-
-# https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/creditmemo
-def credit_memo(facts: QboCreditFacts) -> JSONObject:
-    body = _credit_common(facts)
-    body.update({"RemainingCredit": facts.amount, "Balance": facts.amount, "EmailStatus": "NotSet"})
-    return body
-
-
-# https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/refundreceipt
-def refund_receipt(facts: QboCreditFacts, refund_from_account: AccountRow) -> JSONObject:
-    body = _credit_common(facts)
-    body.update(
-        {
-            "DepositToAccountRef": ref(refund_from_account.id, refund_from_account.name),
-            "Balance": Decimal(0),
-            "PaymentRefNum": "To Print",
-        }
-    )
-    return body
-
-
-def _credit_common(facts: QboCreditFacts) -> JSONObject:
-    body = _envelope(facts.id, facts.created, facts.created)
-    line = SalesLine(facts.description, facts.amount, facts.amount, 1, "1", "Services")
-    body.update(
-        {
-            "DocNumber": facts.doc_number,
-            "TxnDate": facts.txn_date.isoformat(),
-            "CurrencyRef": currency_ref(facts.currency),
-            "ExchangeRate": EXCHANGE_RATES[facts.currency],
-            "PrivateNote": facts.private_note,
-            "Line": sales_lines([line], Decimal(0), None),
-            "TxnTaxDetail": {"TotalTax": Decimal(0)},
-            "CustomerRef": ref(facts.customer_id, facts.customer_name),
-            "TotalAmt": facts.amount,
-            "ApplyTaxAfterDiscount": False,
-            "PrintStatus": "NotSet",
-        }
-    )
-    return body
-
-
-# https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/journalentry
-def journal_entry(
-    entry_id: str,
-    currency: str,
-    txn_date: date,
-    amount: Decimal,
-    private_note: str,
-    debit: AccountRow,
-    credit: AccountRow,
-    created: int,
-) -> JSONObject:
-    body = _envelope(entry_id, created, created)
-    lines = [
-        {
-            "Id": str(number),
-            "Description": private_note,
-            "Amount": amount,
-            "DetailType": "JournalEntryLineDetail",
-            "JournalEntryLineDetail": {
-                "PostingType": posting,
-                "AccountRef": ref(row.id, row.name),
-            },
-        }
-        for number, (posting, row) in enumerate((("Debit", debit), ("Credit", credit)))
-    ]
-    body.update(
-        {
-            "DocNumber": f"JE-{entry_id}",
-            "TxnDate": txn_date.isoformat(),
-            "CurrencyRef": currency_ref(currency),
-            "ExchangeRate": EXCHANGE_RATES[currency],
-            "PrivateNote": private_note,
-            "Line": lines,
-            "Adjustment": False,
-            "TotalAmt": amount,
-        }
-    )
-    return body
-
-
-# https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/deposit
-def deposit(
-    deposit_id: str,
-    currency: str,
-    txn_date: date,
-    amount: Decimal,
-    private_note: str | None,
-    bank: AccountRow,
-    created: int,
-) -> JSONObject:
-    body = _envelope(deposit_id, created, created)
-    body.update(
-        {
-            "TxnDate": txn_date.isoformat(),
-            "CurrencyRef": currency_ref(currency),
-            "ExchangeRate": EXCHANGE_RATES[currency],
-            "PrivateNote": private_note,
-            "DepositToAccountRef": ref(bank.id, bank.name),
-            "Line": [
-                {
-                    "Id": "1",
-                    "LineNum": 1,
-                    "Amount": amount,
-                    "DetailType": "DepositLineDetail",
-                    "DepositLineDetail": {"AccountRef": ref("1", "Undeposited Funds")},
-                }
-            ],
-            "TotalAmt": amount,
-        }
-    )
-    return body
+    body["PaymentRefNum"] = facts.ref_num
+    return without_nulls(body)

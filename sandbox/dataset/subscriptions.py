@@ -9,20 +9,20 @@ from __future__ import annotations
 from datetime import date
 
 from sandbox.dataset import stripe_billing as sb
+from sandbox.dataset import stripe_subscriptions
 from sandbox.dataset.context import DAY, Context
 from sandbox.dataset.ids import day_start
 from sandbox.dataset.invoicing import InvoicePlan, issue
 from sandbox.dataset.lines import copy_lines, make_line
 from sandbox.dataset.party import Party
-from sandbox.dataset.stripe_billing import SubscriptionFacts
+from sandbox.dataset.stripe_subscriptions import SubscriptionFacts
 
 PLANS = (("STARTER", 40), ("TEAM", 45), ("BUSINESS", 15))
-FAILURE_RATE = 0.1
 CHURN_RATE = 0.1
 
 
 def emit_subscription(ctx: Context, sub: SubscriptionFacts) -> None:
-    ctx.emit("stripe", "subscriptions", sb.subscription(sub))
+    ctx.emit("stripe", "subscriptions", stripe_subscriptions.subscription(sub))
 
 
 def add_month(day: date) -> date:
@@ -98,10 +98,9 @@ def monthly_story(ctx: Context, party: Party, start: int) -> None:
 
 
 def _failure_cycle(ctx: Context, cycles: list[int]) -> int | None:
-    """The renewal whose card fails for good, when the subscription is one that churns so."""
+    """The renewal whose card fails for good, for the subscriptions picked to end that way."""
     old = [n for n, cycle in enumerate(cycles) if ctx.clock.age(cycle) > 17 * DAY]
-    wanted = ctx.planter.need("unrecovered_payment")
-    if not old or not (wanted or ctx.rng.random() < FAILURE_RATE):
+    if not old or not ctx.planter.take("unrecovered_payment"):
         return None
     return ctx.rng.choice(old)
 
@@ -111,9 +110,7 @@ def _outcome(
 ) -> tuple[str, str | None]:
     age = ctx.clock.age(cycle)
     if position == fails_at:
-        if ctx.planter.take("unrecovered_payment"):
-            return "unrecovered", "unrecovered_payment"
-        return "retried", None
+        return "unrecovered", "unrecovered_payment"
     if position == count - 1 and age < 12 * DAY and ctx.rng.random() < 0.05:
         return "failing", None
     if age > 10 * DAY and ctx.rng.random() < 0.09:

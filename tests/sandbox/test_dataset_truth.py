@@ -211,7 +211,7 @@ class Reconciler:
             return False
         if any(c["status"] == "succeeded" for c in charges):
             return False
-        since = inv["due_date"] if inv["due_date"] is not None else inv["created"]
+        since = int(inv["due_date"] if inv["due_date"] is not None else inv["created"])
         return self.now - since > 14 * DAY
 
     def deals(self) -> None:
