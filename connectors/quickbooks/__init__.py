@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from canonical.money import Money
 from canonical.records import Source
 from connectors.base import CheckResult, Item, Stream
-from connectors.errors import ConnectorError, PermanentError
+from connectors.errors import ConnectorConfigError, ConnectorError, PermanentError
 from connectors.quickbooks.auth import IntuitRefresher
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.config import QuickBooksConfig
@@ -63,7 +63,10 @@ class QuickBooksConnector:
         wanted = ENTITIES if objects is None else objects
         unknown = sorted(set(wanted) - set(ENTITIES))
         if unknown:
-            raise ValueError(f"unknown QuickBooks objects: {', '.join(unknown)}")
+            raise ConnectorConfigError(
+                f"unknown QuickBooks objects: {', '.join(unknown)} (known: {', '.join(ENTITIES)})",
+                vendor="quickbooks",
+            )
         return [
             QuickBooksStream(
                 self.client,

@@ -9,7 +9,7 @@ from quickbooks import QuickBooks
 
 from canonical.money import Money
 from canonical.records import Source
-from connectors.errors import AuthError, PermanentError
+from connectors.errors import AuthError, ConnectorConfigError, PermanentError
 from connectors.quickbooks import QuickBooksConnector
 from connectors.quickbooks.throttle import RealmThrottle
 from connectors.quickbooks.tokens import MemoryTokenStore
@@ -156,3 +156,14 @@ def test_wrong_discovery_url_is_reported_as_a_configuration_error(qbo: QboSandbo
     assert not result.ok
     assert result.error is not None
     assert "404" in result.error
+
+
+def test_unknown_object_names_are_a_config_error(qbo: QboSandbox) -> None:
+    with pytest.raises(ConnectorConfigError):
+        qbo.connector().streams(["Invoice", "Bill"])
+
+
+def test_streams_come_in_dependency_order(qbo: QboSandbox) -> None:
+    names = [s.name for s in qbo.connector().streams(["Payment", "Customer", "Invoice"])]
+
+    assert names == ["Customer", "Invoice", "Payment"]
