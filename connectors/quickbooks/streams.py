@@ -51,16 +51,29 @@ class Cursor:
     # bumps SyncToken, so it is read again rather than mistaken for the committed version.
     seen: tuple[str, ...] = ()
     cdc_since: str | None = None  # QBO server time from which deletions are still to be read
+    # "Id@LastUpdatedTime" of deletions delivered in `cdc_since`'s own second, which the next
+    # CDC read returns again: skipped, so a rerun does not count them twice.
+    cdc_seen: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
         if text is None:
             return None
         data = json.loads(text)
-        return cls(data.get("since"), tuple(data.get("seen", ())), data.get("cdc_since"))
+        return cls(
+            data.get("since"),
+            tuple(data.get("seen", ())),
+            data.get("cdc_since"),
+            tuple(data.get("cdc_seen", ())),
+        )
 
     def dump(self) -> str:
-        data = {"since": self.since, "seen": list(self.seen), "cdc_since": self.cdc_since}
+        data = {
+            "since": self.since,
+            "seen": list(self.seen),
+            "cdc_since": self.cdc_since,
+            "cdc_seen": list(self.cdc_seen),
+        }
         return json.dumps(data, separators=(",", ":"))
 
     def already_committed(self, obj: Mapping[str, Any]) -> bool:
@@ -81,6 +94,10 @@ class Cursor:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _deletion_key(obj: Mapping[str, Any]) -> str:
+    return f"{obj.get('Id')}@{last_updated(obj)}"
 
 
 def _version_key(obj: Mapping[str, Any]) -> str:
@@ -173,7 +190,11 @@ class QuickBooksStream:
             response = self.client.change_data_capture(self.entity, qbo_time(watermark - _SECOND))
             read_at = self.clock()
             changed = _cdc_rows(response, self.entity)
-            deleted = [row for row in changed if row.get("status") == "Deleted"]
+            deleted = [
+                row
+                for row in changed
+                if row.get("status") == "Deleted" and _deletion_key(row) not in state.cdc_seen
+            ]
             newest = max((last_updated(row) or _EPOCH for row in changed), default=_EPOCH)
             # A full answer may be cut inside a second: go on from the newest stamp it holds.
             truncated = len(changed) >= CDC_PAGE_LIMIT and newest > watermark
@@ -184,7 +205,9 @@ class QuickBooksStream:
             items = [
                 Item(self.entity, row, version=last_updated(row), deleted=True) for row in deleted
             ]
-            state = replace(state, cdc_since=next_watermark)
+            boundary = parse_qbo_time(next_watermark).replace(microsecond=0)
+            at_boundary = tuple(_deletion_key(r) for r in deleted if last_updated(r) == boundary)
+            state = replace(state, cdc_since=next_watermark, cdc_seen=at_boundary)
             yield Page(items, state.dump(), read_at, note=note)
             note = None
             if not truncated:

@@ -111,6 +111,30 @@ def test_deletions_are_read_from_one_second_before_the_watermark() -> None:
     assert final.cdc_since == "2026-03-01T12:00:01+00:00"  # the CDC answer's own time
 
 
+class _OneDeletion(_NoChanges):
+    def change_data_capture(self, entities: str, changed_since: str) -> dict[str, Any]:
+        super().change_data_capture(entities, changed_since)
+        tombstone = {
+            "Id": "9",
+            "status": "Deleted",
+            "MetaData": {"LastUpdatedTime": "2026-03-01T12:00:01+00:00"},
+        }
+        answer = {"Invoice": [tombstone], "startPosition": 1, "maxResults": 1}
+        return {"CDCResponse": [{"QueryResponse": [answer]}], "time": "2026-03-01T12:00:01.400Z"}
+
+
+def test_a_deletion_in_the_watermarks_own_second_is_yielded_once() -> None:
+    now = datetime(2026, 3, 1, 12, 0, 2, tzinfo=UTC)
+    stream = QuickBooksStream(cast(QuickBooksClient, _OneDeletion()), "Invoice", clock=lambda: now)
+    cursor = Cursor("2026-03-01T11:00:00+00:00", (), "2026-03-01T12:00:00+00:00").dump()
+
+    first = list(stream.read(cursor))
+    again = list(stream.read(first[-1].cursor))
+
+    assert [i.payload["Id"] for i in items(first) if i.deleted] == ["9"]
+    assert items(again) == []
+
+
 # -- against the emulator, through python-quickbooks
 
 
