@@ -118,10 +118,7 @@ def raw_rows(invoices: list[Invoice]) -> tuple[list[tuple[Any, ...]], list[tuple
     for number, record in enumerate(invoices, start=1):
         row, lines = codec.encode(record)
         invoice_rows.append((number, *_retype(row, typed), now))
-        first = len(line_rows) + 1
-        line_rows += [
-            (first + position, number, position, *line) for position, line in enumerate(lines)
-        ]
+        line_rows += [(number, position, *line) for position, line in enumerate(lines)]
     return invoice_rows, line_rows
 
 
@@ -139,7 +136,7 @@ def _retype(row: tuple[Any, ...], typed: dict[int, Any]) -> list[Any]:
 
 def _postgres_lines(line_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     # COPY is binary: the quantity column needs a Decimal, not its text.
-    quantity = 5  # id, invoice_id, position, line_id, description, quantity
+    quantity = 4  # invoice_id, position, line_id, description, quantity
     return [(*row[:quantity], Decimal(row[quantity]), *row[quantity + 1 :]) for row in line_rows]
 
 
@@ -150,7 +147,7 @@ async def postgres_raw(url: str, invoice_rows: list[Any], line_rows: list[Any]) 
         await conn.execute("CREATE TABLE raw_invoice_lines (LIKE invoice_lines)")
         codec = codec_for(Invoice)
         invoice_columns = ["id", *codec.columns, "synced_at"]
-        line_columns = ["id", "invoice_id", "position", *codec.line_columns]
+        line_columns = ["invoice_id", "position", *codec.line_columns]
         lines = _postgres_lines(line_rows)
         started = time.perf_counter()
         async with conn.transaction():

@@ -754,15 +754,12 @@ def upgrade() -> None:
     op.create_table(
         "invoice_lines",
         sa.Column(
-            "id",
+            "invoice_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
+            autoincrement=False,
             nullable=False,
         ),
-        sa.Column(
-            "invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("line_id", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("quantity", EXACT_DECIMAL, nullable=True),
@@ -774,16 +771,8 @@ def upgrade() -> None:
         sa.Column("discount_currency", sa.String(length=3), nullable=True),
         sa.Column("tax_minor", sa.BigInteger(), nullable=True),
         sa.Column("tax_currency", sa.String(length=3), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"],
-            ["invoices.id"],
-            name=op.f("fk_invoice_lines_invoice_id_invoices"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_lines")),
-        sa.UniqueConstraint(
-            "invoice_id", "position", name=op.f("uq_invoice_lines_invoice_id_position")
-        ),
+        sa.PrimaryKeyConstraint("invoice_id", "position", name=op.f("pk_invoice_lines")),
+        sqlite_with_rowid=False,
     )
 
 
