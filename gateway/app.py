@@ -1,0 +1,130 @@
+"""The gateway's Starlette app: pure wiring of a config, a store and a queue.
+
+`create_app` is what tests build; `hub.gateway_app.create_app_from_env` builds the same from
+the environment for uvicorn. The lifespan starts the group-commit writer and closes the writer,
+the queue and the store on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import structlog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from canonical.store.inbox_fast import InboxWriter, inbox_writer
+from canonical.store.store import Store
+from gateway.config import GatewayConfig
+from gateway.errors import StoreDown
+from gateway.health import healthz, readiness
+from gateway.ingest import Ingestor
+from gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from gateway.ops.routes import ops_routes
+from gateway.webhooks.endpoint import Verifier, WebhookEndpoint
+from gateway.webhooks.events import utc_now
+from gateway.webhooks.generic import GenericVerifier
+from gateway.webhooks.quickbooks import QuickBooksVerifier
+from gateway.webhooks.salesforce import SalesforceVerifier
+from gateway.webhooks.stripe import StripeVerifier
+from jobs.queue import JobQueue
+
+Clock = Callable[[], datetime]
+log = structlog.get_logger(__name__)
+
+
+class _Running:
+    """What the lifespan creates; routes built earlier find it here."""
+
+    def __init__(self) -> None:
+        self.ingestor: Ingestor | None = None
+
+    def get_ingestor(self) -> Ingestor:
+        if self.ingestor is None:
+            raise StoreDown("the gateway has not started")
+        return self.ingestor
+
+
+def create_app(
+    config: GatewayConfig,
+    *,
+    store: Store,
+    queue: JobQueue,
+    clock: Clock = utc_now,
+    writer: InboxWriter | None = None,
+) -> Starlette:
+    metrics = GatewayMetrics()
+    running = _Running()
+
+    def webhook(verifier: Verifier) -> WebhookEndpoint:
+        return WebhookEndpoint(
+            verifier, running.get_ingestor, metrics, max_body_bytes=config.max_body_bytes
+        )
+
+    tolerance = config.signature_tolerance_s
+    webhooks: list[BaseRoute] = [
+        Route(
+            "/webhooks/stripe",
+            webhook(StripeVerifier(config.stripe_secret, tolerance=tolerance, clock=clock)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/quickbooks",
+            webhook(QuickBooksVerifier(config.quickbooks_verifier_token)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/salesforce",
+            webhook(SalesforceVerifier(config.salesforce_token, config.salesforce_org_id)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/{name}",
+            webhook(GenericVerifier(config.generic_sources, tolerance=tolerance, clock=clock)),
+            methods=["POST"],
+        ),
+    ]
+
+    async def ready(request: Request) -> JSONResponse:
+        return await readiness(store, queue)
+
+    async def metrics_page(request: Request) -> Response:
+        try:
+            await metrics.refresh(store, clock())
+        except Exception as exc:  # still serve the process's counters; gauges keep their last value
+            log.warning("metrics.store_unavailable", error=type(exc).__name__)
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ingestor = Ingestor(
+            writer or inbox_writer(store.engine),
+            queue,
+            clock=clock,
+            metrics=metrics,
+            max_batch=config.batch_max_events,
+        )
+        ingestor.start()
+        running.ingestor = ingestor
+        try:
+            yield
+        finally:
+            running.ingestor = None
+            await ingestor.close()
+            await queue.close()
+            await store.close()
+
+    routes: list[BaseRoute] = [
+        *webhooks,
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+        *ops_routes(store, queue, config.ops_token),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.metrics = metrics
+    return app

@@ -1,0 +1,41 @@
+"""What the gateway needs to know, as plain values: `hub` reads the environment and builds this.
+
+A source whose secret is None is not configured and accepts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from connectors.generic import HmacScheme
+from connectors.generic.standard import secret_key
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StandardSource:
+    """A generic source signing with Standard Webhooks (`whsec_…` secret)."""
+
+    secret: str
+
+    def __post_init__(self) -> None:
+        secret_key(self.secret)  # a malformed secret fails at start-up, not per request
+
+
+GenericSource = StandardSource | HmacScheme
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    stripe_secret: str | None = None
+    quickbooks_verifier_token: str | None = None
+    salesforce_token: str | None = None
+    salesforce_org_id: str | None = None
+    generic_sources: Mapping[str, GenericSource] = field(default_factory=dict)
+    ops_token: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    signature_tolerance_s: int = 300
+    # Group commit: at most this many events per INSERT; more wait for the next one.
+    batch_max_events: int = 512

@@ -1,0 +1,87 @@
+"""One raw ASGI endpoint for every webhook source: read (413), verify (401/400/404), store (503),
+enqueue, answer. Each source only supplies a `Verifier`: raw delivery in, events to store out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+import structlog
+from starlette.types import Receive, Scope, Send
+
+from canonical.store.inbox import NewEvent
+from gateway.errors import Rejected, StoreDown
+from gateway.ingest import Ingestor
+from gateway.metrics import GatewayMetrics
+from gateway.webhooks.asgi import JSON, ClientGone, Delivery, read_delivery, respond
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    body: bytes
+    content_type: bytes = JSON
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    source: str
+    events: Sequence[NewEvent]
+    reply: Reply | None = None  # None: the default JSON summary
+
+
+class Verifier(Protocol):
+    """Checks one delivery; raises `Rejected`. `source` labels metrics before verification."""
+
+    def source(self, delivery: Delivery) -> str: ...
+
+    def verify(self, delivery: Delivery) -> Verified: ...
+
+
+def error_body(reason: str, detail: str) -> bytes:
+    return orjson.dumps({"error": reason, "detail": detail})
+
+
+class WebhookEndpoint:
+    def __init__(
+        self,
+        verifier: Verifier,
+        ingestor: Callable[[], Ingestor],
+        metrics: GatewayMetrics,
+        *,
+        max_body_bytes: int,
+    ) -> None:
+        self._verifier = verifier
+        self._ingestor = ingestor  # looked up per call: the lifespan creates it after routing
+        self._metrics = metrics
+        self._limit = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        source = "unknown"
+        try:
+            delivery = await read_delivery(scope, receive, self._limit)
+            source = self._verifier.source(delivery)
+            verified = self._verifier.verify(delivery)
+            ids = await self._ingestor().store(verified.events)
+        except ClientGone:
+            return
+        except Rejected as rejected:
+            self._metrics.rejected.labels(source, rejected.reason).inc()
+            log.info("webhook.rejected", source=source, reason=rejected.reason)
+            await respond(send, rejected.status, error_body(rejected.reason, str(rejected)))
+            return
+        except StoreDown:
+            self._metrics.rejected.labels(source, "store_unavailable").inc()
+            await respond(send, 503, error_body("store_unavailable", "retry later"))
+            return
+        new = sum(1 for ident in ids if ident is not None)
+        self._metrics.count_stored(verified.source, new, len(ids) - new)
+        log.debug("webhook.stored", source=verified.source, event_ids=ids)
+        reply = verified.reply or Reply(
+            orjson.dumps({"received": len(ids), "duplicates": len(ids) - new})
+        )
+        await respond(send, reply.status, reply.body, reply.content_type)
