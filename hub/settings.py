@@ -55,6 +55,22 @@ class Settings(BaseSettings):
     REVCYCLE_LOG_LEVEL: Literal["debug", "info", "warning", "error"] = "info"
     REVCYCLE_WEBHOOK_MAX_BYTES: int = Field(default=1024 * 1024, gt=0)
 
+    # Jobs (issue 5): the worker's schedule, retries and follow-ups.
+    REVCYCLE_SYNC_INTERVAL_MINUTES: int = Field(default=60, ge=0)  # 0: no scheduled sync
+    REVCYCLE_RELAY_INTERVAL_SECONDS: int = Field(default=30, ge=1)
+    REVCYCLE_RELAY_MIN_AGE_SECONDS: float = Field(default=5.0, ge=0)
+    REVCYCLE_JOB_MAX_TRIES: int = Field(default=8, ge=1)
+    REVCYCLE_JOB_TIMEOUT_SECONDS: int = Field(default=300, gt=0)
+    REVCYCLE_RETRY_BASE_SECONDS: float = Field(default=2.0, gt=0)
+    REVCYCLE_RETRY_MAX_SECONDS: float = Field(default=600.0, gt=0)
+    # Follow-ups to run: "all", "none", or a comma list of payment_failed_task, dispute_task,
+    # ledger_payment, unbilled_deal, notify.
+    REVCYCLE_FOLLOWUPS: str = "all"
+    REVCYCLE_LEDGER_WRITEBACK: bool = False
+    REVCYCLE_DEAL_GRACE_DAYS: int = Field(default=14, ge=0)
+    REVCYCLE_NOTIFY_URLS: str = ""  # comma list; a "slack+" prefix forces the Slack payload
+    REVCYCLE_NOTIFY_SECRET: SecretStr | None = None
+
     @field_validator(
         "REVCYCLE_DATABASE_URL",
         "REVCYCLE_REDIS_URL",
