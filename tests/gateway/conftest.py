@@ -6,11 +6,14 @@ ASGITransport plus what the test needs to look behind it (store, queue, app).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 
 from canonical.store import Store
@@ -95,6 +99,46 @@ class Gateway:
 
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@asynccontextmanager
+async def running_gateway(
+    config: GatewayConfig, *, store: Store, queue: JobQueue
+) -> AsyncIterator[Gateway]:
+    """An app with its lifespan entered, and a client on it; for stores the fixture does not own."""
+    app = create_app(config, store=store, queue=queue)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+        ) as client,
+    ):
+        yield Gateway(client, store, queue, app)
+
+
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    """`app` under a real uvicorn on a loopback port, on this event loop; yields its base URL.
+
+    Clients that block (schemathesis, raw sockets) must run in a thread meanwhile.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", ws="none", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 @pytest.fixture
