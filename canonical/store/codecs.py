@@ -2,9 +2,10 @@
 
 Encoding is the hot path of a bulk upsert (one call per record), so each record type gets one
 compiled function that reads every attribute once and builds a flat tuple with no per-field calls:
-the same technique `dataclasses` uses for `__init__`. Encoded values are only `str`, `int`, `bool`
-and `None` (dates ISO text, decimals text, JSON text), so one row fits both drivers and the content
-hash is the same on both backends; PostgreSQL casts the text back in SQL.
+the same technique `dataclasses` uses for `__init__`. Encoded values are only `str`, `int`, `bool`,
+`date` and `None` (instants epoch microseconds, decimals and JSON text), which both drivers bind
+as they are (asyncpg's COPY turns decimal text into numeric; SQLite gets dates as ISO text through
+the adapter `engine` registers), and whose JSON, hence content hash, is the same on both.
 
 A row is `(source, source_id, version, read_at, deleted, ...fields, content_hash)`. The hash
 (BLAKE2b of the values' JSON, which is stable and ten times faster to build than their `repr`)
@@ -53,7 +54,7 @@ class RecordCodec(Generic[R]):
 def _encode_expr(spec: FieldSpec, var: str, namespace: dict[str, Any]) -> list[str]:
     attr = f"{var}.{spec.name}"
     kind = spec.kind
-    if kind in (Kind.TEXT, Kind.INT, Kind.BOOL):
+    if kind in (Kind.TEXT, Kind.INT, Kind.BOOL, Kind.DATE):
         return [attr]
     if kind is Kind.ITEMS:
         helper = f"_items_{spec.name}"
@@ -72,7 +73,6 @@ _SCALAR_ENCODERS: Final = {
     Kind.ENUM: "{}.value",
     Kind.DECIMAL: "str({})",
     Kind.INSTANT: "(({} - _EPOCH) // _MICRO)",
-    Kind.DATE: "{}.isoformat()",
 }
 
 

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any, Final
 
 from sqlalchemy import event, exc
@@ -63,6 +65,11 @@ def create_engine(url: str) -> AsyncEngine:
         pool_recycle=1800,
         connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
+
+
+# Encoded rows carry `date` values; store them as the ISO text SQLAlchemy's Date type reads back.
+# (The sqlite3 module's own date adapter did the same, but is deprecated since Python 3.12.)
+sqlite3.register_adapter(date, date.isoformat)
 
 
 def _sqlite_engine(url: str, *, in_memory: bool) -> AsyncEngine:

@@ -3,24 +3,30 @@ scheduled check), keyed by its idempotency key.
 
 A job records the follow-up before doing it (`begin_followup`, which returns the row already
 there on a rerun) and marks it `done` with the vendor's answer afterwards, so a rerun of the same
-event finds the row and does nothing. Statuses: pending → done | failed | skipped; a scheduled
-check waits as `scheduled` until its due time, then becomes pending.
+event finds the row and does nothing. Statuses: pending → running → done | failed | skipped; a
+scheduled check waits as `scheduled` until it is claimed.
+
+`claim_followup` makes one job the doer: two jobs for the same event (a redelivery racing the
+relay, say) cannot both create a Task. A claim is a lease: a worker killed mid-follow-up leaves it
+`running`, and once the lease has expired the next job may claim it again (the vendor-side key
+then finds what the killed one may already have done).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from canonical.store.ops_tables import followups
 
-PENDING, DONE, FAILED, SKIPPED, SCHEDULED = "pending", "done", "failed", "skipped", "scheduled"
+PENDING, RUNNING, DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
+SCHEDULED = "scheduled"
 FINISHED = (DONE, FAILED, SKIPPED)
 
 
@@ -96,6 +102,23 @@ async def begin_followup(
     if found is None:  # inserted or already there: it must exist now
         raise RuntimeError(f"follow-up {key!r} vanished after its insert")
     return found
+
+
+async def claim_followup(
+    conn: AsyncConnection, key: str, *, now: datetime, lease: timedelta
+) -> bool:
+    """Take the follow-up for this job: True unless it is finished or another job holds it."""
+    t = followups.c
+    claimable = or_(
+        t.status.in_((PENDING, SCHEDULED)),
+        and_(t.status == RUNNING, t.updated_at < now - lease),
+    )
+    result = await conn.execute(
+        update(followups)
+        .where(t.idempotency_key == key, claimable)
+        .values(status=RUNNING, updated_at=now)
+    )
+    return result.rowcount == 1
 
 
 async def finish_followup(

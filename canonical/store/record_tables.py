@@ -85,7 +85,7 @@ LOOKUP_INDEXES: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
     "contacts": (("party_id",),),
     "deals": (("party_id",),),
     "deal_lines": (("deal_id",),),
-    "invoices": (("number",), ("party_id",), ("deal_id",), ("subscription_id",)),
+    "invoices": (("number",), ("party_id",)),
     "subscriptions": (("party_id",), ("deal_id",)),
     "payments": (("charge_id",), ("payment_intent_id",), ("reference",), ("party_id",)),
     "invoice_payments": (("invoice_id",), ("charge_id",), ("payment_intent_id",)),

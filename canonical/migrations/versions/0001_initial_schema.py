@@ -429,12 +429,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint("source", "source_id", name=op.f("uq_invoices_source_source_id")),
     )
-    op.create_index(op.f("ix_invoices_deal_id"), "invoices", ["deal_id"], unique=False)
     op.create_index(op.f("ix_invoices_number"), "invoices", ["number"], unique=False)
     op.create_index(op.f("ix_invoices_party_id"), "invoices", ["party_id"], unique=False)
-    op.create_index(
-        op.f("ix_invoices_subscription_id"), "invoices", ["subscription_id"], unique=False
-    )
 
     op.create_table(
         "leads",
