@@ -239,3 +239,28 @@ async def test_any_order_of_versions_stores_the_newest(store: Store, versions: l
     assert stored is not None
     assert stored.version == at(max(versions))
     assert stored.name == str(max(versions))
+
+
+async def test_a_bad_record_late_in_a_large_batch_writes_nothing(store: Store) -> None:
+    # Larger than one internal batch, so the failure comes while earlier rows are being written.
+    parties = [
+        Party(source=Source.STRIPE, source_id=f"cus_{n}", version=at(n)) for n in range(6000)
+    ]
+    naive = dataclasses.replace(parties[-1], version=at(0).replace(tzinfo=None))
+
+    with pytest.raises(StoreError, match="cus_5999"):
+        await store.upsert([*parties[:-1], naive])
+
+    assert await store.count(Party) == 0
+
+
+async def test_a_large_batch_is_counted_exactly(store: Store) -> None:
+    parties = [
+        Party(source=Source.STRIPE, source_id=f"cus_{n}", version=at(1)) for n in range(6000)
+    ]
+    await store.upsert(parties[:2500])
+    newer = [dataclasses.replace(p, version=at(2), name="renamed") for p in parties[:1000]]
+
+    counts = await store.upsert([*newer, *parties[1000:]])
+
+    assert counts == UpsertCounts(created=3500, updated=1000, unchanged=1500)
