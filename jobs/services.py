@@ -140,10 +140,16 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(fn, *args)
 
 
+class TransientJobError(Exception):
+    """A job-level condition that another try will clear (e.g. a follow-up held by another job)."""
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, ConnectorError):
         return exc.retryable
-    return isinstance(exc, StoreUnavailable | QueueUnavailable | httpx.TransportError)
+    return isinstance(
+        exc, StoreUnavailable | QueueUnavailable | httpx.TransportError | TransientJobError
+    )
 
 
 def retry_after_of(exc: BaseException) -> float | None:
