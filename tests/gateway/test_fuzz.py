@@ -1,5 +1,7 @@
-"""Hypothesis over bodies and headers on every webhook route: never a 5xx. Half the examples are
-correctly signed, so the parsers behind verification get fuzzed too, not only the signature check."""
+"""Hypothesis over bodies and headers on every webhook route: never a 5xx.
+
+Half the examples are correctly signed, so the parsers behind verification get fuzzed too.
+"""
 
 from __future__ import annotations
 

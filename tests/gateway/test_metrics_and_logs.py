@@ -42,7 +42,8 @@ async def test_metrics_count_received_duplicates_rejections_and_read_the_inbox(
     assert 'revcycle_inbox_events{status="received"} 1.0' in text
     assert "revcycle_queue_lag_seconds" in text
     names = [line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"]
-    assert names and all(name.startswith("revcycle_") for name in names)
+    assert names
+    assert all(name.startswith("revcycle_") for name in names)
 
 
 @pytest.fixture
