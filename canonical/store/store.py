@@ -72,7 +72,11 @@ class Store:
     async def upsert(
         self, records: Sequence[Record], *, conn: AsyncConnection | None = None
     ) -> UpsertCounts:
-        """Bulk, idempotent, monotonic write; on `conn` if given (the caller's transaction)."""
+        """Bulk, idempotent, monotonic write, in its own transaction or on `conn`.
+
+        A `conn` must come from `transaction()` (`tx.connection`): on SQLite that transaction holds
+        the write lock from its start, which the exact counts and new ids rely on.
+        """
         if conn is not None:
             return await UnitOfWork(conn, self._clock).upsert(records)
         async with self.transaction() as tx:
