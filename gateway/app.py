@@ -7,8 +7,8 @@ the queue and the store on shutdown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
 import structlog
@@ -49,6 +49,18 @@ class _Running:
         return self.ingestor
 
 
+@asynccontextmanager
+async def _accepting(running: _Running, queue: JobQueue, ingestor: Ingestor) -> AsyncIterator[None]:
+    ingestor.start()
+    running.ingestor = ingestor
+    try:
+        yield
+    finally:
+        running.ingestor = None
+        await ingestor.close()
+        await queue.close()
+
+
 def create_app(
     config: GatewayConfig,
     *,
@@ -56,7 +68,10 @@ def create_app(
     queue: JobQueue,
     clock: Clock = utc_now,
     writer: InboxWriter | None = None,
+    resources: Sequence[Callable[[], AbstractAsyncContextManager[object]]] = (),
 ) -> Starlette:
+    """The app. `resources` are entered at start-up before anything is accepted and left at
+    shutdown after the queue stops (the in-process queue's job services, for one)."""
     metrics = GatewayMetrics()
     running = _Running()
 
@@ -101,22 +116,23 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ingestor = Ingestor(
+        try:
+            async with AsyncExitStack() as opened:
+                for resource in resources:
+                    await opened.enter_async_context(resource())
+                async with _accepting(running, queue, _ingestor()):
+                    yield
+        finally:
+            await store.close()
+
+    def _ingestor() -> Ingestor:
+        return Ingestor(
             writer or inbox_writer(store.engine),
             queue,
             clock=clock,
             metrics=metrics,
             max_batch=config.batch_max_events,
         )
-        ingestor.start()
-        running.ingestor = ingestor
-        try:
-            yield
-        finally:
-            running.ingestor = None
-            await ingestor.close()
-            await queue.close()
-            await store.close()
 
     routes: list[BaseRoute] = [
         *webhooks,
