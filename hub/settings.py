@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     REVCYCLE_LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
     REVCYCLE_LOG_LEVEL: Literal["debug", "info", "warning", "error"] = "info"
     REVCYCLE_WEBHOOK_MAX_BYTES: int = Field(default=1024 * 1024, gt=0)
+    # Gateway (issue 5): generic webhook sources as JSON, {"name": {"scheme": "standard"|"hmac",
+    # "secret": ..., "header": ..., "algorithm": "sha256", "encoding": "hex"|"base64",
+    # "prefix": "sha256=", "id_header": ...}}; secret-bearing, so a SecretStr.
+    REVCYCLE_WEBHOOK_SOURCES: SecretStr | None = None
+    REVCYCLE_WEBHOOK_TOLERANCE_SECONDS: int = Field(default=300, gt=0)
 
     # Jobs (issue 5): the worker's schedule, retries and follow-ups.
     REVCYCLE_SYNC_INTERVAL_MINUTES: int = Field(default=60, ge=0)  # 0: no scheduled sync
