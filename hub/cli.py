@@ -16,6 +16,7 @@ from rich.console import Console
 from hub import __version__
 from hub.cli_db import db_app
 from hub.cli_map import map_command
+from hub.cli_sandbox import sandbox_app
 
 app = typer.Typer(
     name="revcycle",
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.command("map")(map_command)
+app.add_typer(sandbox_app, name="sandbox")
 
 err_console = Console(stderr=True)
 _debug = {"on": False}

@@ -24,7 +24,8 @@ class QuickBooksConfig:
     refresh_token: str  # the first refresh token; the token store holds the rotated ones
     access_token: str | None = None  # optional: without one, the first call refreshes
     environment: Environment = "production"
-    # `https://host/v3` form, like python-quickbooks' own `api_url_v3`. None: Intuit's URL.
+    # `https://host/v3` form, like python-quickbooks' own `api_url_v3`, or a bare host (then
+    # `/v3` is added). None: Intuit's URL.
     api_base: str | None = None
     # The OpenID discovery document intuit-oauth reads its token endpoint from. None: Intuit's
     # document, or the one served next to `api_base` when that is set.
@@ -45,7 +46,9 @@ class QuickBooksConfig:
     @property
     def resolved_api_base(self) -> str:
         if self.api_base is not None:
-            return self.api_base.rstrip("/")
+            base = self.api_base.rstrip("/")
+            # A bare host (as `revcycle sandbox serve` writes it) means the v3 API under it.
+            return base if urlsplit(base).path else f"{base}/v3"
         return SANDBOX_API_BASE if self.environment == "sandbox" else PRODUCTION_API_BASE
 
     @property
