@@ -68,3 +68,7 @@ async def burst_in_process(settings: Settings) -> int:
         await queue.close()
         await services.close()
     return queued
+
+
+if __name__ == "__main__":  # `python -m hub.cli_worker`, before `revcycle worker` is wired
+    typer.run(worker_command)
