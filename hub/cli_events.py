@@ -119,3 +119,7 @@ async def _queue(settings: Settings, ids: list[int]) -> None:
         typer.echo("Redis is unreachable: the events wait as received for the relay", err=True)
     finally:
         await arq_queue.close()
+
+
+if __name__ == "__main__":  # `python -m hub.cli_events`, before `revcycle events` is wired
+    events_app()
