@@ -1,0 +1,182 @@
+"""How records in different systems point at each other (DESIGN.md "Linking conventions").
+
+`LedgerIndex` reads every QuickBooks record once and indexes it by the Stripe ids its memo,
+reference or document number carries. `Parties` links Stripe, QuickBooks and Salesforce customers
+(explicit Salesforce id, then e-mail, then display name) for the fallback matches and to name the
+customer a finding belongs to. `MatchTally` counts every pair and how it was found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from canonical.records import Source, SourceRef
+from reconciliation.model import MatchMethod, MatchRate, PairType
+from reconciliation.snapshot import (
+    Charge,
+    LedgerInvoice,
+    LedgerNote,
+    LedgerPayment,
+    PartyRow,
+    Snapshot,
+)
+
+_Key = Callable[[PartyRow], str | None]
+_STRIPE_ID = re.compile(r"\b((?:in|ch|pi|re|cn|dp|po)_[A-Za-z0-9]+)")
+
+
+def stripe_ids(text: str | None, prefix: str) -> list[str]:
+    """The Stripe ids with `prefix` (`"in"`, `"ch"`, ...) that `text` mentions, in order."""
+    if not text or "_" not in text:
+        return []
+    start = prefix + "_"
+    return [found for found in _STRIPE_ID.findall(text) if found.startswith(start)]
+
+
+@dataclass(slots=True)
+class MatchTally:
+    totals: Counter[PairType] = field(default_factory=Counter)
+    methods: dict[PairType, Counter[MatchMethod]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+    def count(self, pair: PairType, method: MatchMethod | None) -> None:
+        self.totals[pair] += 1
+        if method is not None:
+            self.methods[pair][method] += 1
+
+    def rates(self) -> tuple[MatchRate, ...]:
+        return tuple(
+            MatchRate.of(
+                pair,
+                sum(self.methods[pair].values()),
+                self.totals[pair],
+                dict(self.methods[pair]),
+            )
+            for pair in PairType
+        )
+
+
+@dataclass(slots=True)
+class LedgerIndex:
+    """QuickBooks records keyed by the Stripe ids they name."""
+
+    invoice_by_number: dict[str, LedgerInvoice] = field(default_factory=dict)
+    invoice_by_note: dict[str, LedgerInvoice] = field(default_factory=dict)
+    payments_by_charge: dict[str, list[tuple[LedgerPayment, MatchMethod]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    payments_by_invoice: dict[str, list[LedgerPayment]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    credits_by_ref: dict[str, list[LedgerNote]] = field(default_factory=lambda: defaultdict(list))
+    journal_disputes: set[str] = field(default_factory=set)
+    deposit_by_payout: dict[str, LedgerNote] = field(default_factory=dict)
+    free_deposits: list[LedgerNote] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, snapshot: Snapshot) -> LedgerIndex:
+        index = cls()
+        for inv in snapshot.ledger_invoices:
+            if inv.number:
+                index.invoice_by_number[inv.number] = inv
+            for ident in stripe_ids(inv.note, "in"):
+                index.invoice_by_note[ident] = inv
+        index._index_payments(snapshot)
+        for note in (*snapshot.refund_receipts, *snapshot.credit_memos):
+            for ident in (*stripe_ids(note.note, "re"), *stripe_ids(note.note, "cn")):
+                index.credits_by_ref[ident].append(note)
+        for entry in snapshot.journal_entries:
+            index.journal_disputes.update(stripe_ids(entry.note, "dp"))
+        for deposit in snapshot.deposits:
+            payouts = stripe_ids(deposit.note, "po")
+            for ident in payouts:
+                index.deposit_by_payout[ident] = deposit
+            if not payouts:
+                index.free_deposits.append(deposit)
+        return index
+
+    def _index_payments(self, snapshot: Snapshot) -> None:
+        # A `pi_` in a memo stands for the one succeeded charge of that intent.
+        succeeded = {c.intent_id: c.id for c in snapshot.charges if c.status == "succeeded"}
+        for payment in snapshot.ledger_payments:
+            named: dict[str, MatchMethod] = {}
+            for ident in stripe_ids(payment.reference, "ch"):
+                named.setdefault(ident, MatchMethod.PAYMENT_REF)
+            for ident in stripe_ids(payment.note, "ch"):
+                named.setdefault(ident, MatchMethod.PRIVATE_NOTE)
+            for intent in stripe_ids(payment.note, "pi"):
+                if intent in succeeded:
+                    named.setdefault(succeeded[intent], MatchMethod.INTENT_NOTE)
+            for charge_id, method in named.items():
+                self.payments_by_charge[charge_id].append((payment, method))
+            if not named:
+                for invoice_id in payment.invoice_ids:
+                    self.payments_by_invoice[invoice_id].append(payment)
+
+    def unnamed_payment_for(
+        self, charge: Charge, ledger_invoice_id: str, window: int
+    ) -> LedgerPayment | None:
+        """Fallback: a payment naming no charge, on the matched invoice, same amount, close by."""
+        if charge.created_at is None:
+            return None
+        day = charge.created_at.date()
+        for payment in self.payments_by_invoice.get(ledger_invoice_id, ()):
+            close = payment.paid_on is not None and abs((payment.paid_on - day).days) <= window
+            if close and payment.amount == charge.amount and payment.currency == charge.currency:
+                self.payments_by_invoice[ledger_invoice_id].remove(payment)
+                return payment
+        return None
+
+
+class Parties:
+    """Customers across systems, keyed to one reference (the Stripe customer when there is one)."""
+
+    def __init__(self, rows: Iterable[PartyRow]) -> None:
+        self._canonical: dict[tuple[Source, str], SourceRef] = {}
+        self._names: dict[SourceRef, str] = {}
+        by_source: dict[Source, list[PartyRow]] = defaultdict(list)
+        for row in rows:
+            by_source[row.source].append(row)
+            self._names[SourceRef(row.source, row.id)] = row.name or row.email or row.id
+        stripe = by_source[Source.STRIPE]
+        for row in stripe:
+            ref = SourceRef(Source.STRIPE, row.id)
+            self._canonical[(Source.STRIPE, row.id)] = ref
+            if row.salesforce_account_id:
+                self._canonical.setdefault((Source.SALESFORCE, row.salesforce_account_id), ref)
+        for other in (Source.QUICKBOOKS, Source.SALESFORCE):
+            self._link_unique(stripe, by_source[other], lambda r: _clean(r.email))
+            self._link_unique(stripe, by_source[other], lambda r: _clean(r.name))
+
+    def _link_unique(self, stripe: list[PartyRow], others: list[PartyRow], key: _Key) -> None:
+        # Only an unambiguous key links: exactly one party on each side.
+        left: dict[str, list[PartyRow]] = defaultdict(list)
+        for row in stripe:
+            if (k := key(row)) is not None:
+                left[k].append(row)
+        right: dict[str, list[PartyRow]] = defaultdict(list)
+        for row in others:
+            if (row.source, row.id) not in self._canonical and (k := key(row)) is not None:
+                right[k].append(row)
+        for k, rows in right.items():
+            if len(rows) == 1 and len(left.get(k, ())) == 1:
+                self._canonical[(rows[0].source, rows[0].id)] = SourceRef(
+                    Source.STRIPE, left[k][0].id
+                )
+
+    def ref(self, source: Source, ident: str | None) -> SourceRef | None:
+        """The customer's one reference, or its own reference when it links to nothing."""
+        if ident is None:
+            return None
+        return self._canonical.get((source, ident), SourceRef(source, ident))
+
+    def name(self, ref: SourceRef) -> str:
+        return self._names.get(ref, ref.source_id)
+
+
+def _clean(text: str | None) -> str | None:
+    return text.strip().lower() or None if text else None

@@ -1,0 +1,105 @@
+"""The pure reconciliation: a snapshot and an as-of date in, findings, match rates and metrics out.
+
+    result = reconcile(snapshot, as_of=date(2026, 3, 1))
+
+No clock, no I/O: the as-of date (and, for metrics, explicit conversion rates) are passed in, so
+the same snapshot and date give the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from canonical.records import Finding
+from reconciliation.absorb import absorb
+from reconciliation.linking import LedgerIndex, MatchTally, Parties
+from reconciliation.metrics import compute_metrics
+from reconciliation.model import MatchSummary, ReconcileResult
+from reconciliation.rules import billing, deals, invoices, payments, settlement
+from reconciliation.rules.context import RuleContext
+from reconciliation.snapshot import Charge, Snapshot
+from reconciliation.thresholds import Thresholds
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    findings: tuple[Finding, ...]
+    tally: MatchTally
+    parties: Parties
+    ledger: LedgerIndex
+    charges_by_invoice: dict[str, list[Charge]]
+
+
+def find(snapshot: Snapshot, *, as_of: date, thresholds: Thresholds | None = None) -> Found:
+    """Every finding at `as_of`, after absorption, sorted by (kind, key)."""
+    ctx = RuleContext(
+        snapshot,
+        as_of,
+        thresholds or Thresholds(),
+        LedgerIndex.build(snapshot),
+        Parties(snapshot.parties),
+        charges_by_invoice=charges_by_invoice(snapshot),
+    )
+    outcome = invoices.invoice_findings(ctx)
+    raw = [
+        *outcome.findings,
+        *payments.payment_findings(ctx, outcome),
+        *payments.credit_findings(ctx),
+        *billing.missing_in_billing(ctx),
+        *billing.excess_discounts(ctx),
+        *billing.unrecovered_payments(ctx),
+        *deals.deal_findings(ctx),
+        *settlement.dispute_findings(ctx),
+        *settlement.payout_findings(ctx),
+    ]
+    invoice_of = {c.id: inv for inv, cs in ctx.charges_by_invoice.items() for c in cs}
+    kept = absorb(raw, outcome.absorbed, invoice_of)
+    kept.sort(key=lambda f: (f.kind.value, f.key))
+    return Found(tuple(kept), ctx.tally, ctx.parties, ctx.ledger, ctx.charges_by_invoice)
+
+
+def reconcile(
+    snapshot: Snapshot,
+    *,
+    as_of: date,
+    thresholds: Thresholds | None = None,
+    rates: Mapping[str, Decimal] | None = None,
+    rates_currency: str | None = None,
+) -> ReconcileResult:
+    thresholds = thresholds or Thresholds()
+    found = find(snapshot, as_of=as_of, thresholds=thresholds)
+    summary = MatchSummary(found.tally.rates())
+    metrics = compute_metrics(
+        snapshot,
+        found.findings,
+        summary,
+        found.parties,
+        found.ledger,
+        found.charges_by_invoice,
+        as_of=as_of,
+        thresholds=thresholds,
+        rates=rates,
+        rates_currency=rates_currency,
+    )
+    return ReconcileResult(as_of, found.findings, summary, metrics)
+
+
+def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
+    """Each Stripe invoice's charges, through its invoice payments (by intent, or by charge)."""
+    by_intent: dict[str, list[Charge]] = {}
+    by_id: dict[str, Charge] = {}
+    for charge in snapshot.charges:
+        by_id[charge.id] = charge
+        if charge.intent_id:
+            by_intent.setdefault(charge.intent_id, []).append(charge)
+    result: dict[str, list[Charge]] = {}
+    for link in snapshot.invoice_links:
+        charges = result.setdefault(link.invoice_id, [])
+        found = by_intent.get(link.intent_id, []) if link.intent_id else []
+        if not found and link.charge_id in by_id:
+            found = [by_id[link.charge_id]]
+        charges.extend(c for c in found if c not in charges)
+    return result

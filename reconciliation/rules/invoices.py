@@ -1,0 +1,165 @@
+"""Stripe invoices against QuickBooks invoices, and invoices paid twice in Stripe.
+
+A pair is compared in a fixed order and only its first difference is reported: currency, then
+status (paid or void in Stripe, still open in QuickBooks), then amount (never for a void invoice,
+which QuickBooks books at zero).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from canonical.records import Finding, FindingKind, Source, SourceRef
+from reconciliation.linking import stripe_ids
+from reconciliation.model import MatchMethod, PairType
+from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
+from reconciliation.snapshot import LedgerInvoice, StripeInvoice
+
+K = FindingKind
+
+
+@dataclass(slots=True)
+class InvoiceOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    absorbed: set[str] = field(default_factory=set)  # invoices whose payments they explain
+    matched: dict[str, LedgerInvoice] = field(default_factory=dict)
+
+
+def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
+    out = InvoiceOutcome()
+    pending: list[StripeInvoice] = []
+    for inv in ctx.snapshot.invoices:
+        out.findings.extend(_paid_twice(ctx, inv))
+        if not ctx.past(inv.finalized_at, ctx.thresholds.ledger_grace_days):
+            continue
+        found = _by_convention(ctx, inv)
+        if found is None:
+            pending.append(inv)
+            continue
+        _settle(ctx, out, inv, *found)
+    fallback = _Fallback(ctx, {q.id for q in out.matched.values()})
+    for inv in pending:
+        candidate = fallback.take(inv)
+        if candidate is None:
+            ctx.tally.count(PairType.INVOICE, None)
+            out.absorbed.add(inv.id)
+            detail = f"Stripe invoice {inv.number or inv.id} is not in QuickBooks"
+            out.findings.append(_finding(ctx, K.MISSING_IN_LEDGER, inv, inv.total, detail))
+        else:
+            _settle(ctx, out, inv, candidate, MatchMethod.AMOUNT_DATE)
+    return out
+
+
+def _by_convention(
+    ctx: RuleContext, inv: StripeInvoice
+) -> tuple[LedgerInvoice, MatchMethod] | None:
+    ledger = ctx.ledger
+    if inv.number and (q := ledger.invoice_by_number.get(inv.number)) is not None:
+        return q, MatchMethod.DOC_NUMBER
+    if (q := ledger.invoice_by_note.get(inv.id)) is not None:
+        return q, MatchMethod.PRIVATE_NOTE
+    return None
+
+
+def _settle(
+    ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: LedgerInvoice, how: MatchMethod
+) -> None:
+    ctx.tally.count(PairType.INVOICE, how)
+    out.matched[inv.id] = q
+    finding = _compare(ctx, inv, q)
+    if finding is not None:
+        out.findings.append(finding)
+        if finding.kind is K.STATUS_MISMATCH:
+            out.absorbed.add(inv.id)
+
+
+def _compare(ctx: RuleContext, inv: StripeInvoice, q: LedgerInvoice) -> Finding | None:
+    pair = (quickbooks(q.id),)
+    if q.currency != inv.currency:
+        detail = f"booked in {q.currency}, billed in {inv.currency}"
+        return _finding(ctx, K.CURRENCY_MISMATCH, inv, inv.total, detail, pair)
+    if inv.status in ("paid", "void") and q.balance > 0:
+        open_text = money_text(q.balance, q.currency)
+        detail = f"{inv.status} in Stripe, QuickBooks still shows {open_text} open"
+        return _finding(ctx, K.STATUS_MISMATCH, inv, q.balance, detail, pair)
+    if inv.status != "void" and q.total != inv.total:
+        detail = (
+            f"Stripe total {money_text(inv.total, inv.currency)}, "
+            f"QuickBooks {money_text(q.total, q.currency)}"
+        )
+        return _finding(ctx, K.AMOUNT_MISMATCH, inv, abs(q.total - inv.total), detail, pair)
+    return None
+
+
+def _finding(
+    ctx: RuleContext,
+    kind: FindingKind,
+    inv: StripeInvoice,
+    amount: int,
+    detail: str,
+    records: tuple[SourceRef, ...] = (),
+) -> Finding:
+    return ctx.finding(
+        kind,
+        stripe(inv.id),
+        amount,
+        inv.currency,
+        detail,
+        records=records,
+        party=(Source.STRIPE, inv.party_id),
+    )
+
+
+def _paid_twice(ctx: RuleContext, inv: StripeInvoice) -> list[Finding]:
+    paid = sorted(
+        (c for c in ctx.charges_by_invoice.get(inv.id, ()) if c.status == "succeeded"),
+        key=lambda c: (c.created_at is None, c.created_at, c.id),
+    )
+    if len(paid) < 2 or sum(c.amount for c in paid) <= inv.total:
+        return []
+    return [
+        ctx.finding(
+            K.DUPLICATE_PAYMENT,
+            stripe(later.id),
+            later.amount,
+            later.currency,
+            f"invoice {inv.number or inv.id} was charged again after {paid[0].id}",
+            records=(stripe(inv.id), stripe(paid[0].id)),
+            party=(Source.STRIPE, inv.party_id),
+        )
+        for later in paid[1:]
+    ]
+
+
+class _Fallback:
+    """Amount + customer + date window, among QuickBooks invoices that claim no Stripe origin."""
+
+    def __init__(self, ctx: RuleContext, claimed: set[str]) -> None:
+        self._ctx = ctx
+        self._free: dict[tuple[object, str, int], list[LedgerInvoice]] = defaultdict(list)
+        for q in ctx.snapshot.ledger_invoices:
+            if q.id in claimed or stripe_ids(q.note, "in"):
+                continue
+            party = ctx.parties.ref(Source.QUICKBOOKS, q.party_id)
+            self._free[(party, q.currency, q.total)].append(q)
+
+    def take(self, inv: StripeInvoice) -> LedgerInvoice | None:
+        party = self._ctx.parties.ref(Source.STRIPE, inv.party_id)
+        if party is None or inv.finalized_at is None:
+            return None
+        day = inv.finalized_at.date()
+        near = [
+            q
+            for q in self._free.get((party, inv.currency, inv.total), ())
+            if _within(q.issued_on, day, self._ctx.thresholds.ledger_grace_days)
+        ]
+        if len(near) != 1:  # ambiguous or absent: a human decides
+            return None
+        self._free[(party, inv.currency, inv.total)].remove(near[0])
+        return near[0]
+
+
+def _within(day: date | None, other: date, days: int) -> bool:
+    return day is not None and abs((day - other).days) <= days
