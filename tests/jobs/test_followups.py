@@ -4,17 +4,26 @@ keyed by the charge id, findings when write-back is off, nothing when follow-ups
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
-from canonical.records import Source
+from canonical.records import Invoice, Source
 from canonical.store import Store
 from canonical.store.engine import begin, connect
 from canonical.store.findings import list_findings
 from canonical.store.inbox import replay
 from jobs.services import JobsConfig
-from tests.jobs.helpers import followup_rows, in_process, inbox_row, store_stripe, stripe_event
+from tests.jobs.helpers import (
+    followup_rows,
+    in_process,
+    inbox_row,
+    store_event,
+    store_stripe,
+    stripe_event,
+)
 from tests.jobs.sandbox_fixtures import (
     INVOICE_ID,
+    NUMBER,
     OPPORTUNITY_ID,
     OWNER_ID,
     Org,
@@ -110,3 +119,24 @@ async def test_paid_invoice_open_in_ledger_without_writeback_opens_one_status_mi
     finding = findings[0].finding
     assert finding.key.source_id == INVOICE_ID
     assert (finding.amount_at_stake.minor, finding.amount_at_stake.currency) == (1000, "USD")
+
+
+async def test_quickbooks_notification_refetches_the_entity_and_rotated_tokens_are_stored(
+    org: Org, store: Store, connectors: dict[Source, Any]
+) -> None:
+    queue, _ = in_process(store, connectors=connectors, config=config())
+    element = {"specversion": "1.0", "id": "ce-1", "type": "qbo.invoice.updated.v1",
+               "source": "intuit.qbo", "intuitaccountid": org.settings.QUICKBOOKS_REALM_ID,
+               "intuitentityid": "70", "time": "2026-01-05T10:00:00Z"}  # fmt: skip
+    body = json.dumps([element]).encode()
+    event_id = await store_event(store, "quickbooks", "ce-1", "qbo.invoice.updated.v1", body)
+    assert event_id is not None
+    await queue.enqueue("process_event", event_id)
+    await queue.drain()
+    assert (await inbox_row(store, event_id)).status == "processed"
+    held = await store.get(Invoice, Source.QUICKBOOKS, "70")
+    assert held is not None
+    assert (held.number, held.total.minor) == (NUMBER, 1000)
+    token = await store.get_token("quickbooks", str(org.settings.QUICKBOOKS_REALM_ID))
+    assert token is not None  # the first refresh went through the store's compare-and-swap
+    assert token.version >= 1
