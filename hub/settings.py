@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     REVCYCLE_FOLLOWUPS: str = "all"
     REVCYCLE_LEDGER_WRITEBACK: bool = False
     REVCYCLE_DEAL_GRACE_DAYS: int = Field(default=14, ge=0)
+    # Reconciliation limits (DESIGN.md "Finding kinds"); the deal grace above is shared.
+    REVCYCLE_LEDGER_GRACE_DAYS: int = Field(default=3, ge=0)
+    REVCYCLE_UNDERBILLED_PERCENT: int = Field(default=99, ge=0, le=100)
+    REVCYCLE_DISCOUNT_PERCENT: int = Field(default=20, ge=0, le=100)
+    REVCYCLE_UNRECOVERED_GRACE_DAYS: int = Field(default=14, ge=0)
+    REVCYCLE_PAYOUT_WINDOW_DAYS: int = Field(default=5, ge=0)
     REVCYCLE_NOTIFY_URLS: str = ""  # comma list; a "slack+" prefix forces the Slack payload
     REVCYCLE_NOTIFY_SECRET: SecretStr | None = None
 

@@ -2,13 +2,20 @@
 
 `record_finding` opens a finding the first time its fingerprint is seen and only refreshes
 `last_seen` (and the amount and detail) after that, so rerunning whatever found it does not
-duplicate it. Lifecycle changes (acknowledge, resolve) arrive with the reconciler (issue 6).
+duplicate it.
+
+Lifecycle (every transition writes a `finding_history` row):
+- `apply_run` applies one reconciliation: a new fingerprint opens; an open or acknowledged one
+  stays as it is (amount, detail, last_seen refreshed); a resolved one that recurs reopens; an
+  open or acknowledged one the run no longer reports resolves itself ("fixed at source");
+- `acknowledge` and `resolve` are the user's actions, each with a note.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -77,13 +84,26 @@ async def get_finding(conn: AsyncConnection, fingerprint: str) -> StoredFinding 
 
 
 async def list_findings(
-    conn: AsyncConnection, *, kind: str | None = None, status: str | None = None
+    conn: AsyncConnection,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    party: SourceRef | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredFinding]:
-    query = select(findings).order_by(findings.c.id)
+    query = select(findings).order_by(findings.c.id).offset(offset)
     if kind is not None:
         query = query.where(findings.c.kind == kind)
     if status is not None:
         query = query.where(findings.c.status == status)
+    if party is not None:
+        query = query.where(
+            findings.c.party_source == party.source.value,
+            findings.c.party_source_id == party.source_id,
+        )
+    if limit is not None:
+        query = query.limit(limit)
     return [_stored(row) for row in await conn.execute(query)]
 
 
@@ -94,6 +114,114 @@ async def finding_history_of(
     t = finding_history.c
     query = select(t.from_status, t.to_status).where(t.fingerprint == fingerprint).order_by(t.id)
     return [(row[0], row[1]) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+async def history(conn: AsyncConnection, fingerprint: str) -> list[HistoryEntry]:
+    """Every transition of one finding, oldest first, with its time and note."""
+    t = finding_history.c
+    query = (
+        select(t.at, t.from_status, t.to_status, t.note)
+        .where(t.fingerprint == fingerprint)
+        .order_by(t.id)
+    )
+    return [HistoryEntry(*row) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    opened: int
+    reopened: int
+    refreshed: int
+    resolved: int
+
+
+_LIVE = (FindingStatus.OPEN.value, FindingStatus.ACKNOWLEDGED.value)
+
+
+async def apply_run(
+    conn: AsyncConnection, current: Sequence[Finding], *, now: datetime
+) -> RunOutcome:
+    """Make the stored findings reflect one full reconciliation run (see the module docstring)."""
+    stored = {
+        row.fingerprint: row.status
+        for row in await conn.execute(select(findings.c.fingerprint, findings.c.status))
+    }
+    opened = reopened = refreshed = 0
+    seen: set[str] = set()
+    for finding in current:
+        seen.add(finding.fingerprint)
+        status = stored.get(finding.fingerprint)
+        if status is None:
+            await record_finding(conn, replace(finding, status=FindingStatus.OPEN), now=now)
+            opened += 1
+            continue
+        await record_finding(conn, finding, now=now)
+        if status == FindingStatus.RESOLVED.value:
+            await _move(conn, finding.fingerprint, status, FindingStatus.OPEN, "recurred", now)
+            reopened += 1
+        else:
+            refreshed += 1
+    gone = [fp for fp, status in stored.items() if status in _LIVE and fp not in seen]
+    for fp in gone:
+        await _move(conn, fp, stored[fp], FindingStatus.RESOLVED, "fixed at source", now)
+    return RunOutcome(opened, reopened, refreshed, len(gone))
+
+
+async def acknowledge(conn: AsyncConnection, fingerprint: str, note: str, *, now: datetime) -> bool:
+    """Acknowledge an open finding; False when it is not open (or unknown)."""
+    return await _user_move(conn, fingerprint, FindingStatus.ACKNOWLEDGED, note, now)
+
+
+async def resolve(conn: AsyncConnection, fingerprint: str, note: str, *, now: datetime) -> bool:
+    """Resolve an open or acknowledged finding; False when it is already resolved (or unknown)."""
+    return await _user_move(conn, fingerprint, FindingStatus.RESOLVED, note, now)
+
+
+_ALLOWED_FROM = {
+    FindingStatus.ACKNOWLEDGED: (FindingStatus.OPEN.value,),
+    FindingStatus.RESOLVED: _LIVE,
+}
+
+
+async def _user_move(
+    conn: AsyncConnection, fingerprint: str, to: FindingStatus, note: str, now: datetime
+) -> bool:
+    row = (
+        await conn.execute(select(findings.c.status).where(findings.c.fingerprint == fingerprint))
+    ).first()
+    if row is None or row.status not in _ALLOWED_FROM[to]:
+        return False
+    await _move(conn, fingerprint, row.status, to, note, now)
+    return True
+
+
+async def _move(
+    conn: AsyncConnection,
+    fingerprint: str,
+    from_status: str,
+    to: FindingStatus,
+    note: str,
+    now: datetime,
+) -> None:
+    resolved_at = now if to is FindingStatus.RESOLVED else None
+    await conn.execute(
+        update(findings)
+        .where(findings.c.fingerprint == fingerprint)
+        .values(status=to.value, updated_at=now, resolved_at=resolved_at)
+    )
+    await conn.execute(
+        insert(finding_history).values(
+            fingerprint=fingerprint, at=now, from_status=from_status, to_status=to.value, note=note
+        )
+    )
 
 
 def _row(finding: Finding, now: datetime) -> dict[str, Any]:

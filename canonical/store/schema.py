@@ -12,6 +12,7 @@ from canonical.store.ops_tables import (
     oauth_tokens,
     sync_checkpoints,
 )
+from canonical.store.recon_tables import reconcile_runs
 from canonical.store.record_tables import RECORD_TABLES, TABLE_NAMES, invoice_lines, table_for
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "invoice_lines",
     "metadata",
     "oauth_tokens",
+    "reconcile_runs",
     "sync_checkpoints",
     "table_for",
 ]

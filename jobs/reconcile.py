@@ -1,0 +1,120 @@
+"""The reconcile service: load the snapshot, reconcile (pure), persist findings and the run.
+
+outcome = await run_reconcile(store, as_of=date.today(), now=datetime.now(UTC))
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from canonical.jsonable import to_jsonable
+from canonical.money import Money
+from canonical.records import Finding, FindingStatus
+from canonical.store import Store
+from canonical.store.engine import begin, connect
+from canonical.store.findings import RunOutcome, apply_run, list_findings
+from canonical.store.recon_tables import reconcile_runs
+from canonical.store.snapshot_loader import stream_for_reconciliation
+from reconciliation.metrics.common import per_currency
+from reconciliation.model import ReconcileResult, RunSummary
+from reconciliation.reconcile import reconcile
+from reconciliation.snapshot import SnapshotBuilder
+from reconciliation.thresholds import Thresholds
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileOutcome:
+    result: ReconcileResult  # findings carry their stored status
+    lifecycle: RunOutcome
+    run_id: int
+    records_read: int
+
+
+async def run_reconcile(
+    store: Store, *, as_of: date, now: datetime, thresholds: Thresholds | None = None
+) -> ReconcileOutcome:
+    builder = SnapshotBuilder()
+    read = await stream_for_reconciliation(store, builder.add)
+    result = reconcile(builder.snapshot, as_of=as_of, thresholds=thresholds)
+    async with begin(store.engine) as conn:
+        lifecycle = await apply_run(conn, result.findings, now=now)
+        statuses = {s.finding.fingerprint: s.finding.status for s in await list_findings(conn)}
+        findings = tuple(
+            replace(f, status=statuses.get(f.fingerprint, FindingStatus.OPEN))
+            for f in result.findings
+        )
+        result = replace(result, findings=findings)
+        run_id = await _record_run(conn, result, started=now)
+    return ReconcileOutcome(result, lifecycle, run_id, read)
+
+
+async def _record_run(conn: Any, result: ReconcileResult, *, started: datetime) -> int:
+    live = [f for f in result.findings if f.status is not FindingStatus.RESOLVED]
+    row = await conn.execute(
+        insert(reconcile_runs)
+        .values(
+            as_of=result.as_of,
+            started_at=started,
+            finished_at=started,
+            open_findings=len(live),
+            counts_by_kind=dict(Counter(f.kind.value for f in live)),
+            amounts_by_kind=to_jsonable(_amounts_by_kind(live)),
+            metrics=to_jsonable(result.metrics),
+        )
+        .returning(reconcile_runs.c.id)
+    )
+    return int(row.scalar_one())
+
+
+def _amounts_by_kind(findings: list[Finding]) -> dict[str, Any]:
+    kinds = sorted({f.kind.value for f in findings})
+    return {
+        kind: per_currency(
+            (f.amount_at_stake.currency, f.amount_at_stake.minor)
+            for f in findings
+            if f.kind.value == kind
+        )
+        for kind in kinds
+    }
+
+
+async def run_history(store: Store, *, limit: int = 50) -> list[RunSummary]:
+    """The latest runs, oldest first, for the trend across runs."""
+    t = reconcile_runs.c
+    query = select(reconcile_runs).order_by(t.id.desc()).limit(limit)
+    async with connect(store.engine) as conn:
+        rows = list(await conn.execute(query))
+    return [_summary(row) for row in reversed(rows)]
+
+
+def _summary(row: Any) -> RunSummary:
+    amounts = {
+        kind: tuple(Money(m["minor"], m["currency"]) for m in values)
+        for kind, values in (row.amounts_by_kind or {}).items()
+    }
+    return RunSummary(
+        run_id=row.id,
+        as_of=row.as_of,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts_by_kind=dict(row.counts_by_kind or {}),
+        amounts_by_kind=amounts,
+        open_findings=row.open_findings,
+    )
+
+
+def thresholds_from(settings: Any) -> Thresholds:
+    """The limits configured in `hub.settings.Settings`."""
+    return Thresholds(
+        ledger_grace_days=settings.REVCYCLE_LEDGER_GRACE_DAYS,
+        deal_grace_days=settings.REVCYCLE_DEAL_GRACE_DAYS,
+        underbilled_percent=settings.REVCYCLE_UNDERBILLED_PERCENT,
+        discount_percent=settings.REVCYCLE_DISCOUNT_PERCENT,
+        unrecovered_grace_days=settings.REVCYCLE_UNRECOVERED_GRACE_DAYS,
+        payout_window_days=settings.REVCYCLE_PAYOUT_WINDOW_DAYS,
+    )
