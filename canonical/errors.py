@@ -1,11 +1,11 @@
 """The canonical package's errors.
 
-    CanonicalError
-    ├── MoneyError            a value cannot be represented exactly in its currency
-    │   └── UnknownCurrency   not an ISO-4217 code we know the exponent of
-    ├── TimeError             a naive or unparseable instant
-    └── StoreError            the store cannot do what was asked
-        └── StoreUnavailable  the database cannot be reached (callers answer 503 or retry)
+CanonicalError
+├── MoneyError            a value cannot be represented exactly in its currency
+│   └── UnknownCurrency   not an ISO-4217 code we know the exponent of
+├── TimeError             a naive or unparseable instant
+└── StoreError            the store cannot do what was asked
+    └── StoreUnavailable  the database cannot be reached (callers answer 503 or retry)
 """
 
 from __future__ import annotations

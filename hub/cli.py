@@ -15,8 +15,13 @@ from rich.console import Console
 
 from hub import __version__
 from hub.cli_db import db_app
+from hub.cli_events import events_app
+from hub.cli_gateway import gateway_command
 from hub.cli_map import map_command
+from hub.cli_reconcile import reconcile_command
 from hub.cli_sandbox import sandbox_app
+from hub.cli_sync import check_command, status_command, sync_command
+from hub.cli_worker import worker_command
 
 app = typer.Typer(
     name="revcycle",
@@ -27,6 +32,13 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.command("check")(check_command)
+app.command("sync")(sync_command)
+app.command("status")(status_command)
+app.command("reconcile")(reconcile_command)
+app.command("gateway")(gateway_command)
+app.command("worker")(worker_command)
+app.add_typer(events_app, name="events")
 app.command("map")(map_command)
 app.add_typer(sandbox_app, name="sandbox")
 

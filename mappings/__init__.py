@@ -8,6 +8,13 @@ No network, no database, no clock, no environment: payload in, records out.
 
 from mappings.errors import MappingError
 from mappings.identity import party_clusters, resolve_parties
-from mappings.registry import map_payload, objects_for
+from mappings.registry import map_payload, objects_for, record_type_of
 
-__all__ = ["MappingError", "map_payload", "objects_for", "party_clusters", "resolve_parties"]
+__all__ = [
+    "MappingError",
+    "map_payload",
+    "objects_for",
+    "party_clusters",
+    "record_type_of",
+    "resolve_parties",
+]

@@ -33,7 +33,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
-from canonical.records import Record, Source
+from canonical.records import PaymentKind, Record, Source
 from canonical.timeutil import utc
 from mappings import quickbooks, salesforce, stripe
 from mappings.errors import MappingError
@@ -70,6 +70,14 @@ _TOMBSTONE_CURRENCY = "USD"
 def objects_for(source: Source | str) -> tuple[str, ...]:
     """The object names `source` knows: its dataset file names."""
     return tuple(spec.name for spec in _TABLES[_source(source, "?")])
+
+
+def record_type_of(source: Source | str, obj: str) -> tuple[type[Record], PaymentKind | None]:
+    """The record type `obj` maps to (and, for payments, which kind), for counting what is held."""
+    spec = _INDEX[_source(source, obj)].get(obj)
+    if spec is None:
+        raise MappingError(str(source), obj, None, f"unknown {source} object {obj!r}")
+    return spec.record_type, spec.payment_kind
 
 
 def map_payload(

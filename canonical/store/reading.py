@@ -82,10 +82,14 @@ async def stream_records(
         last_id = rows[-1][-1]
 
 
-async def count_records(engine: AsyncEngine, record_type: type[Record], source: str | None) -> int:
+async def count_records(
+    engine: AsyncEngine, record_type: type[Record], source: str | None, kind: str | None = None
+) -> int:
     table = table_for(record_type)
     query = select(func.count()).select_from(table)
     if source is not None:
         query = query.where(table.c.source == str(source))
+    if kind is not None:
+        query = query.where(table.c.kind == str(kind))
     async with connect(engine) as conn:
         return int((await conn.execute(query)).scalar_one())

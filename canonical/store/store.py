@@ -90,8 +90,11 @@ class Store:
     ) -> AsyncIterator[R]:
         return stream_records(self.engine, record_type, source=source, batch_size=batch_size)
 
-    async def count(self, record_type: type[Record], source: str | None = None) -> int:
-        return await count_records(self.engine, record_type, source)
+    async def count(
+        self, record_type: type[Record], source: str | None = None, *, kind: str | None = None
+    ) -> int:
+        """How many records of a type are held; `kind` narrows payments (charge, intent, …)."""
+        return await count_records(self.engine, record_type, source, kind)
 
     # --- sync checkpoints ---------------------------------------------------------------------
 

@@ -7,7 +7,11 @@ from hypothesis import strategies as st
 from canonical.errors import MoneyError, UnknownCurrency
 from canonical.money import Money, exponent
 
-CURRENCIES_BY_EXPONENT = {0: ["JPY", "KRW", "VND"], 2: ["USD", "EUR", "GBP"], 3: ["KWD", "BHD", "TND"]}
+CURRENCIES_BY_EXPONENT = {
+    0: ["JPY", "KRW", "VND"],
+    2: ["USD", "EUR", "GBP"],
+    3: ["KWD", "BHD", "TND"],
+}
 ALL = [code for codes in CURRENCIES_BY_EXPONENT.values() for code in codes]
 minor_units = st.integers(min_value=-(10**15), max_value=10**15)
 

@@ -5,15 +5,18 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
 from canonical.errors import StoreError
 from canonical.records import SYNCED_RECORD_TYPES
 from canonical.store import current, upgrade, upgrade_async
 from canonical.store.engine import connect, create_engine
-from canonical.store.migrate import current_async
+from canonical.store.migrate import alembic_config, current_async
 from canonical.store.record_tables import TABLE_NAMES
 from canonical.store.schema import metadata
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _diffs(connection: Connection) -> list[object]:
@@ -41,7 +44,7 @@ async def test_given_empty_database_when_upgraded_then_schema_equals_metadata(
 
     await upgrade_async(empty_store_url)
 
-    assert await current_async(empty_store_url) == "0001"
+    assert await current_async(empty_store_url) == HEAD
     assert await _run_sync_on(empty_store_url, _diffs) == []
 
 
@@ -59,7 +62,7 @@ async def test_upgrade_twice_is_a_no_op(empty_store_url: str) -> None:
     await upgrade_async(empty_store_url)
     await upgrade_async(empty_store_url)
 
-    assert await current_async(empty_store_url) == "0001"
+    assert await current_async(empty_store_url) == HEAD
 
 
 async def test_sync_upgrade_inside_an_event_loop_names_the_async_twin(sqlite_url: str) -> None:
@@ -71,4 +74,4 @@ async def test_sync_upgrade_and_current_work_where_no_loop_runs(sqlite_url: str)
     # The CLI's situation: a thread with no running event loop.
     await asyncio.to_thread(upgrade, sqlite_url)
 
-    assert await asyncio.to_thread(current, sqlite_url) == "0001"
+    assert await asyncio.to_thread(current, sqlite_url) == HEAD

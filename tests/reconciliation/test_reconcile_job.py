@@ -4,9 +4,9 @@ persist, and write the command's JSON and CSV."""
 from __future__ import annotations
 
 import csv
-from concurrent.futures import ThreadPoolExecutor
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -47,7 +47,13 @@ async def test_store_loaded_snapshot_gives_the_truth_and_a_rerun_changes_nothing
     finally:
         await store.close()
     found = {
-        (f.kind.value, f.key.source.value, f.key.source_id, f.amount_at_stake.minor, f.amount_at_stake.currency)
+        (
+            f.kind.value,
+            f.key.source.value,
+            f.key.source_id,
+            f.amount_at_stake.minor,
+            f.amount_at_stake.currency,
+        )
         for f in first.result.findings
     }
 
