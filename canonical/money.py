@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Final
 
 from canonical.errors import MoneyError, UnknownCurrency
@@ -28,6 +29,7 @@ _EXPONENT_2: Final = frozenset(
 )
 
 
+@lru_cache(maxsize=512)
 def exponent(currency: str) -> int:
     """The number of decimal places of `currency`'s minor unit (JPY 0, USD 2, KWD 3)."""
     code = currency.upper()
@@ -42,6 +44,7 @@ def exponent(currency: str) -> int:
     raise UnknownCurrency(f"unknown currency code {currency!r}")
 
 
+@lru_cache(maxsize=512)
 def normalise_currency(currency: str) -> str:
     """The upper-case ISO code, after checking that we know its exponent."""
     code = currency.strip().upper()
@@ -59,14 +62,14 @@ class Money:
     def __post_init__(self) -> None:
         if type(self.minor) is not int:
             raise MoneyError(f"minor units must be an int, got {type(self.minor).__name__}")
-        if self.currency != self.currency.upper():
-            object.__setattr__(self, "currency", self.currency.upper())
-        exponent(self.currency)
+        code = normalise_currency(self.currency)
+        if code != self.currency:
+            object.__setattr__(self, "currency", code)
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
         """From a count of minor units, as Stripe sends them."""
-        return cls(minor, normalise_currency(currency))
+        return cls(minor, currency)
 
     @classmethod
     def from_decimal(cls, value: Decimal | str | int | float, currency: str) -> Money:

@@ -125,6 +125,39 @@ async def _merge_deletions(store: Store, gone: Sequence[Record]) -> list[Record]
     return merged
 
 
+@dataclass
+class _Batch:
+    """Consecutive pages written in one transaction, with the cursor after the last of them."""
+
+    pages: list[Page] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, page: Page) -> None:
+        self.pages.append(page)
+        self.size += len(page.items)
+
+
+async def _write_batch(
+    source: str,
+    stream: Stream,
+    store: Store,
+    batch: _Batch,
+    records: list[Record],
+    cursor: str | None,
+    counts: ObjectCounts,
+    progress: ProgressCallback | None,
+) -> None:
+    async with store.transaction() as tx:
+        written = await tx.upsert(records)
+        await tx.set_checkpoint(source, stream.name, cursor, synced_at=batch.pages[-1].read_at)
+    counts.read += batch.size
+    counts.created += written.created
+    counts.updated += written.updated
+    counts.deleted += sum(1 for page in batch.pages for item in page.items if item.deleted)
+    if progress is not None:
+        progress(source, stream.name, batch.size)
+
+
 async def sync_stream(
     source: str,
     stream: Stream,
@@ -134,30 +167,79 @@ async def sync_stream(
     counts: ObjectCounts,
     notes: list[str],
     progress: ProgressCallback | None = None,
+    batch_records: int = 1000,
 ) -> None:
+    """Read, map and write one stream.
+
+    Pages are gathered into batches of about `batch_records` items, each written with the cursor
+    of its last page in one transaction. While one batch is being written, the next is fetched
+    and mapped: the database, the vendor and this process work at the same time, and a
+    checkpoint still only moves with the data it covers (batches commit in order).
+    """
     checkpoint = None if full else await store.get_checkpoint(source, stream.name)
     cursor = checkpoint.cursor if checkpoint else None
     pages = _Prefetcher(stream.read(cursor))
+    writing: asyncio.Task[None] | None = None
+    batch = _Batch()
     try:
         async for page in pages:
             if page.note:
                 notes.append(f"{stream.name}: {page.note}")
                 log.warning("sync.note", source=source, object=stream.name, note=page.note)
-            live, gone = map_items(source, page)
-            merged = await _merge_deletions(store, gone) if gone else []
-            async with store.transaction() as tx:
-                written = await tx.upsert([*live, *merged])
-                if page.cursor is not None:
-                    cursor = page.cursor
-                await tx.set_checkpoint(source, stream.name, cursor, synced_at=page.read_at)
-            counts.read += len(page.items)
-            counts.created += written.created
-            counts.updated += written.updated
-            counts.deleted += sum(1 for item in page.items if item.deleted)
-            if progress is not None:
-                progress(source, stream.name, len(page.items))
+            batch.add(page)
+            if batch.size < batch_records:
+                continue
+            cursor = _last_cursor(batch, cursor)
+            writing = await _hand_over(
+                source, stream, store, batch, cursor, writing, counts, progress
+            )
+            batch = _Batch()
+        if batch.pages:
+            cursor = _last_cursor(batch, cursor)
+            writing = await _hand_over(
+                source, stream, store, batch, cursor, writing, counts, progress
+            )
+        if writing is not None:
+            await writing
+            writing = None
     finally:
+        if writing is not None and not writing.done():
+            # A failure while reading: the batch already handed over still commits.
+            with contextlib.suppress(Exception):
+                await writing
         await pages.aclose()
+
+
+def _last_cursor(batch: _Batch, cursor: str | None) -> str | None:
+    for page in batch.pages:
+        if page.cursor is not None:
+            cursor = page.cursor
+    return cursor
+
+
+async def _hand_over(
+    source: str,
+    stream: Stream,
+    store: Store,
+    batch: _Batch,
+    cursor: str | None,
+    writing: asyncio.Task[None] | None,
+    counts: ObjectCounts,
+    progress: ProgressCallback | None,
+) -> asyncio.Task[None]:
+    """Map `batch`, wait for the previous write, and start writing this one."""
+    live: list[Record] = []
+    gone: list[Record] = []
+    for page in batch.pages:
+        page_live, page_gone = map_items(source, page)
+        live += page_live
+        gone += page_gone
+    if writing is not None:
+        await writing  # batches commit in order, so checkpoints never run ahead
+    merged = await _merge_deletions(store, gone) if gone else []
+    return asyncio.create_task(
+        _write_batch(source, stream, store, batch, [*live, *merged], cursor, counts, progress)
+    )
 
 
 async def sync_source(
@@ -167,6 +249,7 @@ async def sync_source(
     full: bool = False,
     objects: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
+    batch_records: int = 1000,
 ) -> SourceReport:
     """Sync every stream of one connector; failures are per stream and end up in the report."""
     source = connector.source.value
@@ -182,6 +265,7 @@ async def sync_source(
                 counts=counts,
                 notes=report.notes,
                 progress=progress,
+                batch_records=batch_records,
             )
         except (ConnectorError, MappingError) as exc:
             message = str(exc)

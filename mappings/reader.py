@@ -92,7 +92,8 @@ class Reader:
     def get(self, *path: str) -> Any:
         node: Any = self.payload
         for key in path:
-            if not isinstance(node, Mapping):
+            # `type(...) is dict` first: JSON payloads are dicts, and the ABC check is slow.
+            if type(node) is not dict and not isinstance(node, Mapping):
                 return None
             node = node.get(key)
         return node

@@ -103,6 +103,8 @@ async def write(
                 "DELETE FROM invoice_lines WHERE invoice_id IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(replaced).decode(),),
             )
-        await conn.exec_driver_sql(lines_insert, line_rows(items, ids))
+        lines = line_rows(items, ids)
+        if lines:  # an empty parameter list would run the INSERT once with no parameters
+            await conn.exec_driver_sql(lines_insert, lines)
     written = len(new_rows) + len(newer_rows)
     return UpsertCounts(len(new_rows), len(newer_rows), len(items) - written)

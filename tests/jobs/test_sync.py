@@ -112,7 +112,7 @@ async def test_given_crash_mid_stream_when_rerun_then_resumes_and_loses_nothing(
     connector = stripe_connector(10)
     invoices = connector.stream_list[1]
     invoices.fail_after_pages = 2
-    first = await sync_source(connector, store)
+    first = await sync_source(connector, store, batch_records=3)
     assert "invoices" in first.errors
     assert "connection reset" in first.errors["invoices"]
     assert await store.count(Invoice, "stripe") == 6  # two committed pages of three
@@ -120,7 +120,7 @@ async def test_given_crash_mid_stream_when_rerun_then_resumes_and_loses_nothing(
     assert checkpoint is not None
     assert checkpoint.last_error is not None
 
-    second = await sync_source(connector, store)
+    second = await sync_source(connector, store, batch_records=3)
     assert second.ok
     assert invoices.reads[-1] == json.dumps({"next": 6})
     assert second.objects["invoices"].created == 4
@@ -149,3 +149,18 @@ async def test_a_deletion_keeps_the_last_content_and_marks_it_deleted(store: Sto
     assert held is not None
     assert held.deleted
     assert held.name == "Acme 1"
+
+
+async def test_given_crash_inside_a_batch_when_rerun_then_rereads_from_the_last_commit(
+    store: Store,
+) -> None:
+    connector = stripe_connector(10)
+    invoices = connector.stream_list[1]
+    invoices.fail_after_pages = 3  # pages of 3: the batch of 6 commits, the third page is lost
+    first = await sync_source(connector, store, batch_records=6)
+    assert "invoices" in first.errors
+    assert await store.count(Invoice, "stripe") == 6
+    second = await sync_source(connector, store, batch_records=6)
+    assert second.ok
+    assert invoices.reads[-1] == json.dumps({"next": 6})
+    assert await store.count(Invoice, "stripe") == 10
