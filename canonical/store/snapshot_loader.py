@@ -8,7 +8,7 @@ fields the rules read: memory holds compact rows, never a whole table of full re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from canonical.records import (
     CreditNote,
@@ -54,4 +54,155 @@ async def stream_for_reconciliation(
         async for record in store.stream(record_type, batch_size=batch_size):
             sink(record)
             fed += 1
+    return fed
+
+
+# --- the compact path (PostgreSQL) ------------------------------------------------------------
+#
+# Decoding whole records costs ~25 µs each; the reconciler reads a dozen scalars of each. So
+# PostgreSQL selects just those, in the reconciler's row order, already converted (instants to
+# timestamptz, absent money to 0, deleted rows and the other sources' rows dropped), and asyncpg's
+# binary protocol decodes them in C. The caller turns each row into its compact tuple.
+
+
+def _at(column: str) -> str:
+    """An epoch-microseconds column as an exact timestamptz (no float on the way)."""
+    return f"('epoch'::timestamptz + {column} * interval '1 microsecond')"
+
+
+def _select(table: str, source: str, columns: str, where: str = "") -> str:
+    return (
+        f"SELECT {columns} FROM {table} "
+        f"WHERE source = '{source}' AND NOT deleted {where} ORDER BY id"
+    )
+
+
+_MONEY_NOTE = "source_id, {c}_currency, {c}_minor, private_note, txn_date, {at}"
+_STRIPE_MONEY = "source_id, {status}, amount_minor, amount_currency, {at}, {parent}, {arrival}"
+
+# Family (a `reconciliation.snapshot.Snapshot` field) -> the query giving its rows in order.
+COMPACT_QUERIES: Final[dict[str, str]] = {
+    "parties": (
+        "SELECT source, source_id, name, email, salesforce_account_id FROM parties "
+        "WHERE NOT deleted ORDER BY id"
+    ),
+    "leads": _select(
+        "leads",
+        "salesforce",
+        f"source_id, {_at('created_at')}, "
+        "CASE WHEN is_converted THEN converted_on END, converted_deal_id",
+    ),
+    "deals": _select(
+        "deals",
+        "salesforce",
+        "source_id, party_id, is_won, coalesce(amount_minor, 0), amount_currency, close_date, "
+        + _at("created_at"),
+    ),
+    "subscriptions": _select("subscriptions", "stripe", "source_id, deal_id, discount_approved_by"),
+    "invoices": _select(
+        "invoices",
+        "stripe",
+        "source_id, party_id, status, currency, total_minor, coalesce(subtotal_minor, 0), "
+        "coalesce(discount_minor, 0), coalesce(tax_minor, 0), coalesce(amount_paid_minor, 0), "
+        f"coalesce(balance_minor, 0), number, {_at('created_at')}, {_at('finalized_at')}, "
+        f"{_at('paid_at')}, due_date, subscription_id, deal_id, discount_approved_by",
+    ),
+    "ledger_invoices": _select(
+        "invoices",
+        "quickbooks",
+        "source_id, party_id, total_currency, total_minor, coalesce(balance_minor, 0), number, "
+        f"private_note, {_at('created_at')}, issued_on",
+    ),
+    "invoice_links": _select(
+        "invoice_payments", "stripe", "invoice_id, payment_intent_id, charge_id"
+    ),
+    # Older API versions named the invoice on the charge (allocations); those links come after.
+    "charge_links": (
+        "SELECT a.value->>'invoice_id', NULL::text, p.source_id FROM payments AS p, "
+        "json_array_elements(p.allocations) WITH ORDINALITY AS a(value, position) "
+        "WHERE p.source = 'stripe' AND NOT p.deleted AND p.kind = 'charge' "
+        "AND p.allocations::text <> '[]' ORDER BY p.id, a.position"
+    ),
+    "charges": _select(
+        "payments",
+        "stripe",
+        "source_id, party_id, payment_intent_id, status, amount_minor, amount_currency, "
+        + _at("created_at"),
+        "AND kind = 'charge'",
+    ),
+    "ledger_payments": _select(
+        "payments",
+        "quickbooks",
+        "source_id, party_id, amount_currency, amount_minor, reference, private_note, "
+        f"{_at('created_at')}, paid_on, "
+        "ARRAY(SELECT e->>'invoice_id' FROM json_array_elements(allocations) AS e)",
+    ),
+    "refunds": _select(
+        "refunds",
+        "stripe",
+        _STRIPE_MONEY.format(
+            status="status", at=_at("created_at"), parent="payment_id", arrival="NULL::date"
+        ),
+    ),
+    "refund_receipts": _select(
+        "refunds", "quickbooks", _MONEY_NOTE.format(c="amount", at=_at("created_at"))
+    ),
+    "disputes": _select(
+        "disputes",
+        "stripe",
+        _STRIPE_MONEY.format(
+            status="status", at=_at("created_at"), parent="payment_id", arrival="NULL::date"
+        ),
+    ),
+    "credit_notes": _select(
+        "credit_notes",
+        "stripe",
+        _STRIPE_MONEY.format(
+            status="coalesce(status, '')",
+            at=_at("created_at"),
+            parent="invoice_id",
+            arrival="NULL::date",
+        ),
+    ),
+    "credit_memos": _select(
+        "credit_notes", "quickbooks", _MONEY_NOTE.format(c="amount", at=_at("created_at"))
+    ),
+    "payouts": _select(
+        "payouts",
+        "stripe",
+        _STRIPE_MONEY.format(
+            status="status", at=_at("created_at"), parent="NULL::text", arrival="arrival_date"
+        ),
+    ),
+    "journal_entries": _select(
+        "ledger_entries", "quickbooks", _MONEY_NOTE.format(c="amount", at="NULL::timestamptz")
+    ),
+    "deposits": _select(
+        "deposits", "quickbooks", _MONEY_NOTE.format(c="amount", at="NULL::timestamptz")
+    ),
+}
+
+RowSink = Callable[[str, list[Any]], None]
+
+
+def supports_compact(store: Store) -> bool:
+    """The compact path needs PostgreSQL (asyncpg); other stores stream records."""
+    return store.engine.dialect.name == "postgresql"
+
+
+async def stream_compact(store: Store, sink: RowSink, *, batch_size: int = 100_000) -> int:
+    """Feed `sink(family, rows)` every compact row the reconciler reads; the number of rows.
+
+    Rows are asyncpg records in the order of `COMPACT_QUERIES[family]`'s columns, handed over a
+    batch at a time from one read-only snapshot (REPEATABLE READ), so the families agree.
+    """
+    fed = 0
+    async with store.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        async with driver.transaction(isolation="repeatable_read", readonly=True):
+            for family, query in COMPACT_QUERIES.items():
+                cursor = await driver.cursor(query)
+                while rows := await cursor.fetch(batch_size):
+                    sink(family, rows)
+                    fed += len(rows)
     return fed
