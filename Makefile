@@ -23,6 +23,15 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The whole revenue cycle on the embedded parts (SQLite, in-process jobs); reports in demo-out/.
+demo: $(STAMP)
+	$(BIN)/revcycle demo $(DEMO_ARGS)
+
+# The same on PostgreSQL + Redis with two gateway and two worker processes. Point it elsewhere
+# with REVCYCLE_DATABASE_URL (a server; a fresh database is made per run) and REVCYCLE_REDIS_URL.
+demo-prod: $(STAMP)
+	$(BIN)/revcycle demo --prod $(DEMO_ARGS)
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
