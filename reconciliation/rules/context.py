@@ -24,14 +24,26 @@ class RuleContext:
     tally: MatchTally = field(default_factory=MatchTally)
     charges_by_invoice: dict[str, list[Charge]] = field(default_factory=dict)
 
+    # Rules ask `past` once per record: the as-of instant and the cutoffs are worked out once.
+    _now: datetime = field(init=False)
+    _cutoffs: dict[int, datetime] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._now = datetime.combine(self.as_of, time(), tzinfo=UTC)
+
     @property
     def now(self) -> datetime:
         """The as-of instant: the start of the as-of day, UTC."""
-        return datetime.combine(self.as_of, time(), tzinfo=UTC)
+        return self._now
 
     def past(self, moment: datetime | None, days: int) -> bool:
         """True when more than `days` whole days separate `moment` from the as-of instant."""
-        return moment is not None and self.now - moment > timedelta(days=days)
+        if moment is None:
+            return False
+        cutoff = self._cutoffs.get(days)
+        if cutoff is None:
+            cutoff = self._cutoffs[days] = self._now - timedelta(days=days)
+        return moment < cutoff  # now - moment > days  <=>  moment < now - days (exact arithmetic)
 
     def finding(
         self,

@@ -76,20 +76,20 @@ def _settle(
 
 
 def _compare(ctx: RuleContext, inv: StripeInvoice, q: LedgerInvoice) -> Finding | None:
-    pair = (quickbooks(q.id),)
     if q.currency != inv.currency:
         detail = f"booked in {q.currency}, billed in {inv.currency}"
-        return _finding(ctx, K.CURRENCY_MISMATCH, inv, inv.total, detail, pair)
+        return _finding(ctx, K.CURRENCY_MISMATCH, inv, inv.total, detail, (quickbooks(q.id),))
     if inv.status in ("paid", "void") and q.balance > 0:
         open_text = money_text(q.balance, q.currency)
         detail = f"{inv.status} in Stripe, QuickBooks still shows {open_text} open"
-        return _finding(ctx, K.STATUS_MISMATCH, inv, q.balance, detail, pair)
+        return _finding(ctx, K.STATUS_MISMATCH, inv, q.balance, detail, (quickbooks(q.id),))
     if inv.status != "void" and q.total != inv.total:
         detail = (
             f"Stripe total {money_text(inv.total, inv.currency)}, "
             f"QuickBooks {money_text(q.total, q.currency)}"
         )
-        return _finding(ctx, K.AMOUNT_MISMATCH, inv, abs(q.total - inv.total), detail, pair)
+        diff = abs(q.total - inv.total)
+        return _finding(ctx, K.AMOUNT_MISMATCH, inv, diff, detail, (quickbooks(q.id),))
     return None
 
 
