@@ -7,9 +7,9 @@ A fresh PostgreSQL database is migrated and seeded by COPY (`canonical.store.bul
 invoices with their charges and invoice payments, their QuickBooks invoices and payments linked by
 DocNumber / PrivateNote / PaymentRefNum, and a few percent of planted discrepancies. Then, in the
 same run:
-- ours, in a child process (so its peak RSS is its own): the compact loader
-  (`stream_compact` into `CompactBuilder`), the pure `reconcile`, and `apply_run` persisting the
-  findings; its findings by kind must equal what the seed planted;
+- ours, in a child process (so its peak RSS is its own): the product's
+  `jobs.reconcile.run_reconcile` (the compact loader, the pure `reconcile`, persisting the findings
+  and the run); its findings by kind must equal what the seed planted;
 - the baseline reads the same rows (the loader's own queries) with `COPY … TO STDOUT` into
   temporary CSV files and does one DuckDB hash join per pair family on the same keys (invoice
   number, charge id in the payment reference), counting the unmatched and the differing amounts.
@@ -44,11 +44,8 @@ import duckdb  # noqa: E402
 
 from canonical.store import Store, upgrade_async  # noqa: E402
 from canonical.store.bulk_seed import seed_reconciliation_rows  # noqa: E402
-from canonical.store.engine import begin  # noqa: E402
-from canonical.store.findings import apply_run  # noqa: E402
-from canonical.store.snapshot_loader import COMPACT_QUERIES, stream_compact  # noqa: E402
-from reconciliation.reconcile import reconcile  # noqa: E402
-from reconciliation.snapshot_rows import CompactBuilder  # noqa: E402
+from canonical.store.snapshot_loader import COMPACT_QUERIES  # noqa: E402
+from jobs.reconcile import run_reconcile  # noqa: E402
 
 DEFAULT_POSTGRES = os.environ.get(
     "REVCYCLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -67,30 +64,25 @@ def log(message: str) -> None:
 
 async def ours(url: str) -> dict[str, Any]:
     store = Store.from_url(url)
+    phases: dict[str, float] = {}
     try:
         started = time.perf_counter()
-        builder = CompactBuilder()
-        records = await stream_compact(store, builder.add)
-        loaded = time.perf_counter()
-        log(f"ours: loaded {records} rows in {loaded - started:.2f}s")
-        result = reconcile(builder.snapshot, as_of=AS_OF)
-        reconciled = time.perf_counter()
-        log(f"ours: {len(result.findings)} findings in {reconciled - loaded:.2f}s")
-        async with begin(store.engine) as conn:
-            lifecycle = await apply_run(conn, result.findings, now=NOW)
+        outcome = await run_reconcile(store, as_of=AS_OF, now=NOW, phases=phases)
         finished = time.perf_counter()
-        log(f"ours: persisted ({lifecycle}) in {finished - reconciled:.2f}s")
     finally:
         await store.close()
+    log(
+        f"ours: {outcome.records_read} rows, {len(outcome.result.findings)} findings "
+        f"({outcome.lifecycle}) in {finished - started:.2f}s: "
+        + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items())
+    )
     kinds: dict[str, int] = {}
-    for finding in result.findings:
+    for finding in outcome.result.findings:
         kinds[finding.kind.value] = kinds.get(finding.kind.value, 0) + 1
     return {
-        "records": records,
+        "records": outcome.records_read,
         "seconds": finished - started,
-        "load_seconds": loaded - started,
-        "reconcile_seconds": reconciled - loaded,
-        "persist_seconds": finished - reconciled,
+        **{f"{name}_seconds": seconds for name, seconds in phases.items()},
         "findings": kinds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

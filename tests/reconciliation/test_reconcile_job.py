@@ -37,9 +37,10 @@ async def synced(url: str, root: Path) -> Store:
 
 
 async def test_store_loaded_snapshot_gives_the_truth_and_a_rerun_changes_nothing(
-    dataset: Path, sqlite_url: str
+    dataset: Path, store_url: str
 ) -> None:
-    store = await synced(sqlite_url, dataset)
+    """Both loaders: whole records on SQLite, the compact path on PostgreSQL."""
+    store = await synced(store_url, dataset)
     try:
         first = await run_reconcile(store, as_of=AS_OF, now=NOW)
         second = await run_reconcile(store, as_of=AS_OF, now=NOW)
