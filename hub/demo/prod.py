@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO
@@ -31,6 +31,7 @@ from hub.demo import steps
 from hub.demo.run import DemoOptions, OnSummary, Runtime, RuntimeFactory, run_flow
 from hub.demo.summary import DemoSummary
 from hub.settings import Settings
+from reconciliation.model import ReconcileResult, RunSummary
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -90,6 +91,9 @@ class ProdRuntime:
 
     def gateway_duplicates(self) -> int | None:
         return None  # counted per process; the store-side figures are in the summary
+
+    def show_report(self, result: ReconcileResult, history: Sequence[RunSummary]) -> None:
+        """`revcycle gateway` does not serve `/ops/report` yet: the files are the report."""
 
     async def serve_forever(self) -> None:
         workers = [self.spawn(f"worker-{i}", "worker") for i in range(JOB_WORKERS)]

@@ -13,16 +13,18 @@ import asyncio
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from canonical.records import Source
+from canonical.store import findings as findings_repo
 from canonical.store.migrate import upgrade_async
 from gateway.app import create_app
+from gateway.ops.findings import FindingLifecycle, FindingsApi, findings_routes
 from hub.demo import steps
 from hub.demo.servers import LoopServer, NotificationReceiver
 from hub.demo.summary import DemoSummary, Followups
@@ -31,8 +33,11 @@ from hub.gateway_app import gateway_config
 from hub.settings import Settings
 from hub.wiring import build_connectors, build_services, build_store, close_connectors
 from jobs.queue import InProcessQueue
+from jobs.reconcile import run_history
 from jobs.services import SERVICES
 from jobs.worker import FUNCTIONS
+from reconciliation.model import ReconcileResult, RunSummary
+from reconciliation.report import VendorLinks
 from sandbox.dataset import generate
 from sandbox.serve import Sandbox
 
@@ -55,6 +60,9 @@ class Runtime(Protocol):
         """Until every job the burst led to has finished."""
 
     def gateway_duplicates(self) -> int | None: ...
+
+    def show_report(self, result: ReconcileResult, history: Sequence[RunSummary]) -> None:
+        """What `/ops/report` serves from now on, where the runtime serves it."""
 
     async def serve_forever(self) -> None: ...
 
@@ -124,6 +132,7 @@ async def run_flow(
                     await steps.sync_all(connectors, store)
                     final = await steps.reconcile(store, settings, as_of)
                     reports = await steps.write_reports(store, final, options.out)
+                    running.show_report(final.result, await run_history(store))
                     clock.lap("verify + re-sync + reconcile")
                     kinds = steps.kinds_count(processed.followups)
                     summary = DemoSummary(
@@ -180,6 +189,10 @@ class EmbeddedRuntime:
         self._queue = queue
         self._app = app
         self.url = server.url
+        self.report: tuple[ReconcileResult, Sequence[RunSummary]] | None = None
+
+    def show_report(self, result: ReconcileResult, history: Sequence[RunSummary]) -> None:
+        self.report = (result, history)
 
     async def drain(self) -> None:
         await self._queue.drain()
@@ -214,11 +227,21 @@ async def embedded_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         finally:
             await services.close()
 
-    app = create_app(gateway_config(settings), store=store, queue=queue, resources=[job_services])
+    config = gateway_config(settings)
+    app = create_app(config, store=store, queue=queue, resources=[job_services])
     server = LoopServer(app)
+    runtime = EmbeddedRuntime(server, queue, app)
+
+    async def load_report() -> tuple[ReconcileResult, Sequence[RunSummary]] | None:
+        return runtime.report
+
+    # The report and findings pages, which `create_app` does not mount (yet).
+    lifecycle = cast(FindingLifecycle, findings_repo)
+    api = FindingsApi(store, load_report, lifecycle, links=VendorLinks(stripe_test_mode=True))
+    app.router.routes.extend(findings_routes(api, config.ops_token))
     await server.start()
     try:
-        yield EmbeddedRuntime(server, queue, app)
+        yield runtime
     finally:
         await server.stop()
 
