@@ -1,19 +1,22 @@
 """Group commit: concurrent deliveries share one INSERT and one queue round trip.
 
-A single writer task takes whatever has accumulated while the previous batch was being written,
-commits it, queues `process_event` jobs for the new rows, and only then wakes the requests. No
-timer: under light load a batch is one request and adds no wait; under heavy load batches grow by
-themselves with the write latency.
+Two stages, each a loop that takes whatever accumulated while it was busy (no timer: under light
+load a batch is one request and adds no wait; under heavy load batches grow by themselves):
+1. `writers` loops commit batches to the inbox, each on its own connection, so one batch's
+   commit (and its fsync) overlaps the next one's;
+2. one enqueue loop queues `process_event` jobs for the new rows of every batch committed
+   meanwhile, in one `enqueue_many`, and only then wakes their requests.
 
-The order per batch is the gateway's contract: commit (or fail every request of the batch with
-`StoreDown`, so each answers 503), then enqueue (a `QueueUnavailable` leaves the events `received`
-for the relay), then answer.
+So each request gets the gateway's contract in order: commit (or `StoreDown` for every request of
+the batch: each answers 503), then enqueue (a `QueueUnavailable` leaves the events `received` for
+the relay), then the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -37,6 +40,13 @@ def job_id(event_id: int) -> str:
     return f"event:{event_id}"
 
 
+@dataclass(slots=True)
+class _Committed:
+    batch: list[_Waiter]
+    ids: list[int | None]
+    jobs: list[tuple[str, tuple[int]]]
+
+
 class Ingestor:
     def __init__(
         self,
@@ -46,25 +56,38 @@ class Ingestor:
         clock: Clock,
         metrics: GatewayMetrics,
         max_batch: int = 512,
+        writers: int = 2,
     ) -> None:
         self._writer = writer
         self._queue = queue
         self._clock = clock
         self._metrics = metrics
         self._max_batch = max_batch
+        self._writers = writers
         self._pending: list[_Waiter] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._committed: list[_Committed] = []
+        self._wake_writers = asyncio.Event()
+        self._wake_enqueuer = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="revcycle-inbox-writer")
+        if self._tasks:
+            return
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name=f"revcycle-inbox-writer-{n}")
+            for n in range(self._writers)
+        ]
+        self._tasks.append(asyncio.create_task(self._enqueue_loop(), name="revcycle-enqueuer"))
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        # Committed events are durable: answer them (the relay queues their jobs).
+        for committed in self._committed:
+            self._answer(committed)
+        self._committed = []
         self._fail(self._pending, StoreDown("the gateway is shutting down"))
         self._pending = []
         await self._writer.close()
@@ -73,17 +96,17 @@ class Ingestor:
         """Commit `events`: per event its new id, or None for a duplicate; else `StoreDown`."""
         if not events:
             return []
-        if self._task is None:
+        if not self._tasks:
             raise StoreDown("the inbox writer is not running")
         future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
         self._pending.append((events, future))
-        self._wake.set()
+        self._wake_writers.set()
         return await future
 
-    async def _run(self) -> None:
+    async def _write_loop(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
+            await self._wake_writers.wait()
+            self._wake_writers.clear()
             while self._pending:
                 await self._flush(self._take())
 
@@ -104,18 +127,23 @@ class Ingestor:
             log.warning("inbox.write_failed", error=str(exc), events=len(events))
             self._fail(batch, StoreDown(str(exc)))
             return
-        await self._enqueue(
-            [
-                (job_id(ident), (ident,))
-                for event, ident in zip(events, ids, strict=True)
-                if ident is not None and event.status == RECEIVED
-            ]
-        )
-        position = 0
-        for waiting, future in batch:
-            if not future.done():  # the request may have been cancelled by a disconnect
-                future.set_result(ids[position : position + len(waiting)])
-            position += len(waiting)
+        jobs = [
+            (job_id(ident), (ident,))
+            for event, ident in zip(events, ids, strict=True)
+            if ident is not None and event.status == RECEIVED
+        ]
+        self._committed.append(_Committed(batch, ids, jobs))
+        self._wake_enqueuer.set()
+
+    async def _enqueue_loop(self) -> None:
+        while True:
+            await self._wake_enqueuer.wait()
+            self._wake_enqueuer.clear()
+            while self._committed:
+                done, self._committed = self._committed, []
+                await self._enqueue([job for committed in done for job in committed.jobs])
+                for committed in done:
+                    self._answer(committed)
 
     async def _enqueue(self, jobs: list[tuple[str, tuple[int]]]) -> None:
         if not jobs:
@@ -128,6 +156,14 @@ class Ingestor:
         except Exception:  # the events are stored: the relay still gets them to a worker
             self._metrics.enqueue_failures.inc(len(jobs))
             log.exception("queue.enqueue_failed", events=len(jobs))
+
+    @staticmethod
+    def _answer(committed: _Committed) -> None:
+        position = 0
+        for waiting, future in committed.batch:
+            if not future.done():  # the request may have been cancelled by a disconnect
+                future.set_result(committed.ids[position : position + len(waiting)])
+            position += len(waiting)
 
     @staticmethod
     def _fail(batch: list[_Waiter], error: StoreDown) -> None:

@@ -12,9 +12,10 @@ duplicate — the semantics of `inbox.insert_events`. Any failure to commit rais
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; its types are Any here
 import orjson
@@ -52,20 +53,56 @@ def _ids_in_order(
     return [inserted.pop((e.source, e.dedupe_key), None) for e in events]
 
 
-class PostgresInboxWriter:
-    """A dedicated connection, reopened after any failure; one prepared statement."""
+class _Slot:
+    """One dedicated connection and its prepared statement; reopened after any failure."""
 
-    def __init__(self, url: str) -> None:
-        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._conn: asyncpg.Connection | None = None
-        self._statement: asyncpg.prepared_stmt.PreparedStatement | None = None
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.conn: Any = None
+        self.statement: Any = None
+
+    async def prepared(self) -> Any:
+        if self.conn is None or self.conn.is_closed() or self.statement is None:
+            self.conn = await asyncpg.connect(self._dsn, timeout=POSTGRES_CONNECT_TIMEOUT_S)
+            self.statement = await self.conn.prepare(_INSERT)
+        return self.statement
+
+    def discard(self) -> None:
+        conn, self.conn, self.statement = self.conn, None, None
+        if conn is not None:
+            conn.terminate()
+
+    async def close(self) -> None:
+        conn, self.conn, self.statement = self.conn, None, None
+        if conn is not None and not conn.is_closed():
+            await conn.close()
+
+
+class PostgresInboxWriter:
+    """`connections` dedicated connections: as many batches can commit at once."""
+
+    def __init__(self, url: str, *, connections: int = 2) -> None:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._slots = [_Slot(dsn) for _ in range(connections)]
+        self._free: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()
+        for slot in self._slots:
+            self._free.put_nowait(slot)
 
     async def insert(self, events: Sequence[NewEvent], *, now: datetime) -> list[int | None]:
         if not events:
             return []
+        slot = await self._free.get()
         try:
-            statement = await self._prepared()
-            rows = await statement.fetch(
+            rows = await self._insert(slot, events, now)
+        finally:
+            self._free.put_nowait(slot)
+        return _ids_in_order(events, {(r[1], r[2]): r[0] for r in rows})
+
+    @staticmethod
+    async def _insert(slot: _Slot, events: Sequence[NewEvent], now: datetime) -> list[Any]:
+        try:
+            statement = await slot.prepared()
+            rows: list[Any] = await statement.fetch(
                 to_micros(now),
                 [e.source for e in events],
                 [e.dedupe_key for e in events],
@@ -76,32 +113,20 @@ class PostgresInboxWriter:
                 timeout=COMMAND_TIMEOUT_S,
             )
         except (OSError, TimeoutError, asyncpg.InterfaceError) as exc:
-            await self._discard()
+            slot.discard()
             raise StoreUnavailable(f"cannot reach the store: {type(exc).__name__}") from exc
         except asyncpg.PostgresError as exc:
-            await self._discard()
+            slot.discard()
             unavailable = isinstance(
                 exc, (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
             )
             kind = StoreUnavailable if unavailable else StoreError
             raise kind(f"inbox insert failed: {type(exc).__name__}") from exc
-        return _ids_in_order(events, {(r[1], r[2]): r[0] for r in rows})
-
-    async def _prepared(self) -> asyncpg.prepared_stmt.PreparedStatement:
-        if self._conn is None or self._conn.is_closed() or self._statement is None:
-            self._conn = await asyncpg.connect(self._dsn, timeout=POSTGRES_CONNECT_TIMEOUT_S)
-            self._statement = await self._conn.prepare(_INSERT)
-        return self._statement
-
-    async def _discard(self) -> None:
-        conn, self._conn, self._statement = self._conn, None, None
-        if conn is not None:
-            conn.terminate()
+        return rows
 
     async def close(self) -> None:
-        conn, self._conn, self._statement = self._conn, None, None
-        if conn is not None and not conn.is_closed():
-            await conn.close()
+        for slot in self._slots:
+            await slot.close()
 
 
 class EngineInboxWriter:
@@ -121,8 +146,9 @@ class EngineInboxWriter:
         """The engine belongs to the store, which closes it."""
 
 
-def inbox_writer(engine: AsyncEngine) -> InboxWriter:
+def inbox_writer(engine: AsyncEngine, *, connections: int = 2) -> InboxWriter:
     """The fastest writer for the engine's backend."""
     if engine.dialect.name == "postgresql":
-        return PostgresInboxWriter(engine.url.render_as_string(hide_password=False))
+        url = engine.url.render_as_string(hide_password=False)
+        return PostgresInboxWriter(url, connections=connections)
     return EngineInboxWriter(engine)

@@ -1,0 +1,336 @@
+"""Benchmark: the webhook route against a bare Starlette endpoint, same uvicorn, same load.
+
+    python benchmarks/gateway.py [--quick] [--seconds S] [--connections C]
+                                 [--postgres-url URL] [--redis-url URL]
+
+Two uvicorn processes with the same settings (one worker, uvloop, httptools, no access log):
+- bare: Starlette, `POST /webhooks/stripe` answering 200 without reading anything;
+- gateway: `gateway.app.create_app` on a fresh PostgreSQL database and Redis (a Redis database of
+  its own), so each request is verified, committed (group commit) and queued before its 200.
+
+One load generator, wrk, drives both with the same Lua script (benchmarks/gateway_load.lua): every
+request is a distinct Stripe event of about 1.5 KB, signed on the fly. Phases: max rate on bare,
+max rate on the gateway, then the gateway at half its max rate for the latency percentiles.
+Afterwards every event wrk sent must be in the inbox (`sent` == `stored`).
+
+Progress goes to stderr; the last stdout line is JSON: `ratio` (gateway events/s over bare
+requests/s), `p50_ms`/`p99_ms` (at half the gateway's max rate), `sent`, `stored`, and the rest.
+`--serve bare|gateway` is the server side, started by the benchmark itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+# Run as a script, this file's folder comes first on sys.path, and this file's name would shadow
+# the `gateway` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own: arq job keys are global
+SECRET = "whsec_benchmark_gateway_secret_0123456789"
+QUEUE_NAME = "revcycle:bench:gateway"
+LUA = Path(__file__).with_name("gateway_load.lua")
+BODY_PADDING = 1250  # makes each event body about 1.5 KB
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the servers ----------------------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def ok(request: Any) -> Response:
+        return Response(b'{"received":1,"duplicates":0}', media_type="application/json")
+
+    return Starlette(routes=[Route("/webhooks/stripe", ok, methods=["POST"])])
+
+
+def gateway_app(database_url: str, redis_url: str) -> Any:
+    from arq.connections import ArqRedis
+
+    from canonical.store import Store
+    from gateway.app import create_app
+    from gateway.config import GatewayConfig
+    from hub.logging import configure_logging
+    from jobs.queue import ArqQueue
+
+    configure_logging("json", "warning")  # no per-request logging, as in production at info
+    return create_app(
+        GatewayConfig(stripe_secret=SECRET),
+        store=Store.from_url(database_url),
+        queue=ArqQueue(ArqRedis.from_url(redis_url), QUEUE_NAME),
+    )
+
+
+def serve(kind: str, port: int, database_url: str, redis_url: str) -> None:
+    import uvicorn
+
+    app = bare_app() if kind == "bare" else gateway_app(database_url, redis_url)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        ws="none",
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, kind: str, database_url: str, redis_url: str) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/stripe"
+        command = [sys.executable, __file__, "--serve", kind, "--port", str(self.port)]
+        command += ["--postgres-url", database_url, "--redis-url", redis_url]
+        self.process = subprocess.Popen(command)
+
+    def wait_ready(self) -> None:
+        for _ in range(200):
+            try:
+                httpx.post(self.url, content=b"{}", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the {self.kind} server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+# --- the load -------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: installing it with apt-get")
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is not installed and apt-get could not install it")
+    return found
+
+
+def run_wrk(
+    wrk: str, url: str, *, seconds: int, connections: int, run: str, delay_ms: int = 0
+) -> dict[str, Any]:
+    script = string.Template(LUA.read_text()).substitute(
+        secret=SECRET, run=run, padding=BODY_PADDING, delay_ms=delay_ms, event_seconds=seconds
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        # One second past the events' deadline for the last answers to come back.
+        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds + 1}s", "--timeout", "10s"]
+        done = subprocess.run(
+            [*command, "-s", handle.name, url], capture_output=True, text=True, check=True
+        )
+    finally:
+        os.unlink(handle.name)
+    match = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(match.group(1))
+    result["rate"] = (result["requests"] - result["non2xx"]) / seconds
+    return result
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(dsn(url), timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def fresh_database(base_url: str) -> str:
+    from canonical.store import upgrade_async
+
+    name = f"revcycle_bench_{uuid.uuid4().hex[:10]}"
+    await admin(base_url, f'CREATE DATABASE "{name}"')
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    await upgrade_async(url)
+    return url
+
+
+async def stored_events(url: str) -> int:
+    conn = await asyncpg.connect(dsn(url), timeout=5)
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM inbox_events")
+        return count
+    finally:
+        await conn.close()
+
+
+async def clear_queue(redis_url: str) -> int:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        queued: int = await redis.zcard(QUEUE_NAME)
+        keys = [key async for key in redis.scan_iter("arq:job:event:*", count=5000)]
+        for start in range(0, len(keys), 5000):
+            await redis.delete(*keys[start : start + 5000])
+        await redis.delete(QUEUE_NAME)
+        return queued
+    finally:
+        await redis.aclose()
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def half_rate_delay(
+    wrk: str, url: str, target: float, connections: int, run: str
+) -> tuple[int, dict[str, Any]]:
+    """The per-connection pause (ms) that loads the gateway at about `target` events/s.
+
+    A connection's cycle is its pause plus the answer's latency: one short run at the naive pause
+    measures that latency, and the pause is corrected by it.
+    """
+    naive = 1000 * connections / target
+    probe = run_wrk(wrk, url, seconds=2, connections=connections, run=run, delay_ms=round(naive))
+    latency_ms = 1000 * connections / probe["rate"] - round(naive)
+    return max(1, round(naive - latency_ms)), probe
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    wrk = ensure_wrk()
+    seconds = 4 if args.quick else args.seconds
+    rounds = 2 if args.quick else args.rounds
+    database_url = asyncio.run(fresh_database(args.postgres_url))
+    asyncio.run(clear_queue(args.redis_url))
+    run = uuid.uuid4().hex[:8]
+    load = {"connections": args.connections}
+    event_runs: list[dict[str, Any]] = []
+    bare_rates: list[float] = []
+    hook_rates: list[float] = []
+    bare = Server("bare", database_url, args.redis_url)
+    hook = Server("gateway", database_url, args.redis_url)
+    try:
+        bare.wait_ready()
+        hook.wait_ready()
+        run_wrk(wrk, bare.url, seconds=1, run=f"{run}wb", **load)
+        event_runs.append(run_wrk(wrk, hook.url, seconds=1, run=f"{run}wh", **load))
+        # Alternate the targets so that both see the same background load on a shared machine.
+        for n in range(rounds):
+            bare_rates.append(
+                run_wrk(wrk, bare.url, seconds=seconds, run=f"{run}b{n}", **load)["rate"]
+            )
+            peak = run_wrk(wrk, hook.url, seconds=seconds, run=f"{run}p{n}", **load)
+            event_runs.append(peak)
+            hook_rates.append(peak["rate"])
+            log(f"round {n + 1}: bare {bare_rates[-1]:.0f}/s, gateway {peak['rate']:.0f}/s")
+        peak_rate = statistics.median(hook_rates)
+        delay_ms, probe = half_rate_delay(wrk, hook.url, peak_rate / 2, args.connections, f"{run}c")
+        event_runs.append(probe)
+        half = run_wrk(wrk, hook.url, seconds=seconds + 1, run=f"{run}h", delay_ms=delay_ms, **load)
+        event_runs.append(half)
+        log(f"half rate: {half['rate']:.0f}/s, p50 {half['p50_us']} µs, p99 {half['p99_us']} µs")
+        time.sleep(0.5)
+    finally:
+        bare.stop()
+        hook.stop()
+    try:
+        stored = asyncio.run(stored_events(database_url))  # the readiness probe is refused: 401
+    finally:
+        queued = asyncio.run(clear_queue(args.redis_url))
+        if not args.keep_database:
+            name = make_url(database_url).database
+            asyncio.run(admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    ratios = [h / b for h, b in zip(hook_rates, bare_rates, strict=True)]
+    return {
+        "ratio": round(statistics.median(ratios), 3),
+        "p50_ms": round(half["p50_us"] / 1000, 2),
+        "p99_ms": round(half["p99_us"] / 1000, 2),
+        "sent": sum(r["sent"] for r in event_runs),
+        "stored": stored,
+        "acknowledged": sum(r["requests"] - r["non2xx"] for r in event_runs),
+        "queued": queued,
+        "round_ratios": [round(r, 3) for r in ratios],
+        "bare_rps": [round(r) for r in bare_rates],
+        "gateway_eps": [round(r) for r in hook_rates],
+        "half_rate_eps": round(half["rate"]),
+        "half_rate_delay_ms": delay_ms,
+        "gateway_p99_ms_at_max": round(max(r["p99_us"] for r in event_runs[1:-2]) / 1000, 2),
+        "non2xx": sum(r["non2xx"] for r in event_runs),
+        "socket_errors": sum(r["socket_errors"] for r in event_runs),
+        "connections": args.connections,
+        "seconds_per_phase": seconds,
+        "body_bytes_approx": BODY_PADDING + 190,
+        "load_generator": "wrk -t1, Lua signing each distinct event (OpenSSL HMAC over FFI)",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 4 s: under 60 s")
+    parser.add_argument("--seconds", type=int, default=10, help="per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/gateway alternations")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("REVCYCLE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--serve", choices=["bare", "gateway"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.postgres_url, args.redis_url)
+        return
+    started = time.monotonic()
+    figures = measure(args)
+    figures["wall_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
