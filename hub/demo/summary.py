@@ -176,4 +176,11 @@ def _truth(summary: DemoSummary) -> Table:
         )
     for reason in summary.final.explained:
         table.add_row(f"  left out: {reason}", "", "", "")
+    table.caption = (
+        "The truth describes the dataset as generated; the webhooks then change vendor state. "
+        "The final run is judged on it after a re-sync, leaving out only differences on records "
+        "the webhooks or their follow-ups touched"
+        + (" (listed above)." if summary.final.explained else ": none this run.")
+    )
+    table.caption_justify = "left"
     return table

@@ -127,8 +127,11 @@ def _collect(value: object, ids: set[str]) -> None:
             _collect(item, ids)
 
 
+_ID_KEYS = frozenset(
+    {"id", "value", "txnid", "charge", "invoice", "payment_intent", "customer", "dispute"}
+)
+
+
 def _is_id_field(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in {"id", "value", "txnid", "intuitentityid"} or lowered.endswith(
-        ("_id", "id", "charge", "invoice", "payment_intent", "customer", "dispute")
-    )
+    """Stripe's `id`/`customer`/`*_id`, QBO's `Id`/`TxnId`/ref `value`, CloudEvents' entity id."""
+    return key.lower() in _ID_KEYS or key.endswith(("_id", "Id", "ID", "entityid"))

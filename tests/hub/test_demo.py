@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from canonical.money import Money
+from canonical.records import Finding, FindingKind, Source, SourceRef
 from hub.demo.run import DemoOptions, run_demo
 from hub.demo.steps import SCENARIOS
 from hub.demo.summary import DemoSummary
+from hub.demo.truth import finding_row, score, score_after_changes
 from hub.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -112,3 +115,36 @@ def test_the_embedded_store_is_a_sqlite_file_under_out(
     assert len(shown) == 1
     assert shown[0].startswith("sqlite:///")
     assert Path(shown[0].removeprefix("sqlite:///")).parent == summary.reports["html"].parent
+
+
+def _finding(kind: str, key: str, minor: int, *records: str) -> Finding:
+    refs = tuple(SourceRef(Source.QUICKBOOKS, r) for r in records)
+    return Finding(
+        kind=FindingKind(kind),
+        key=SourceRef(Source.STRIPE, key),
+        records=(SourceRef(Source.STRIPE, key), *refs),
+        amount_at_stake=Money(minor, "USD"),
+        detail="",
+        fingerprint=key,
+    )
+
+
+def test_a_planted_finding_the_webhooks_fixed_is_left_out_with_its_reason() -> None:
+    planted = _finding("status_mismatch", "in_1", 500, "107")
+    truth = {finding_row(planted)}
+    scored = score_after_changes([], truth, before=[planted], touched={"107"})
+    assert (scored.precision, scored.recall, scored.missed) == (1.0, 1.0, 0)
+    assert scored.explained == ("gone status_mismatch on stripe in_1: the webhooks changed 107",)
+
+
+def test_a_difference_on_untouched_records_counts_against_the_score() -> None:
+    planted = _finding("status_mismatch", "in_1", 500, "107")
+    extra = _finding("missing_in_ledger", "in_2", 900)
+    scored = score_after_changes([extra], {finding_row(planted)}, before=[planted], touched={"9"})
+    assert (scored.precision, scored.recall) == (0.0, 0.0)
+    assert scored.explained == ()
+
+
+def test_a_wrong_amount_is_not_a_match() -> None:
+    planted = _finding("amount_mismatch", "ch_1", 500)
+    assert score([_finding("amount_mismatch", "ch_1", 501)], {finding_row(planted)}).recall == 0.0
