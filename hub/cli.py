@@ -15,6 +15,7 @@ from rich.console import Console
 
 from hub import __version__
 from hub.cli_db import db_app
+from hub.cli_demo import demo_command
 from hub.cli_events import events_app
 from hub.cli_gateway import gateway_command
 from hub.cli_map import map_command
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("demo")(demo_command)
 app.add_typer(db_app, name="db")
 app.command("check")(check_command)
 app.command("sync")(sync_command)
