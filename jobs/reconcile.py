@@ -18,7 +18,7 @@ from canonical.money import Money
 from canonical.records import Finding, FindingStatus
 from canonical.store import Store
 from canonical.store.engine import begin, connect
-from canonical.store.findings import RunOutcome, apply_run, list_findings
+from canonical.store.findings import RunOutcome, apply_run
 from canonical.store.recon_tables import reconcile_runs
 from canonical.store.snapshot_loader import (
     stream_compact,
@@ -57,9 +57,11 @@ async def run_reconcile(
     clock.lap("reconcile")
     async with begin(store.engine) as conn:
         lifecycle = await apply_run(conn, result.findings, now=now)
-        statuses = {s.finding.fingerprint: s.finding.status for s in await list_findings(conn)}
+        statuses = lifecycle.statuses
         findings = tuple(
-            replace(f, status=statuses.get(f.fingerprint, FindingStatus.OPEN))
+            f
+            if (status := statuses.get(f.fingerprint, FindingStatus.OPEN)) is f.status
+            else replace(f, status=status)
             for f in result.findings
         )
         result = replace(result, findings=findings)

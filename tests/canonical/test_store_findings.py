@@ -126,3 +126,33 @@ async def test_list_filters_by_kind_status_and_party(store: Store) -> None:
     assert [s.finding.key.source_id for s in by_kind] == ["cus_x_inv"]
     assert [s.finding.key.source_id for s in by_party] == ["in_6"]
     assert len(paged) == 1
+
+
+async def test_one_run_opens_refreshes_reopens_and_resolves_together(store: Store) -> None:
+    gone, kept, back, fresh = make("in_7"), make("in_8"), make("in_9"), make("in_10")
+    await run(store, [gone, kept, back], T0)
+    async with begin(store.engine) as conn:
+        assert await acknowledge(conn, kept.fingerprint, "chasing", now=T0)
+        assert await resolve(conn, back.fingerprint, "booked", now=T0)
+        outcome = await apply_run(
+            conn, [replace(kept, amount_at_stake=Money(900, "USD")), back, fresh], now=T0
+        )
+        stored = {s.finding.fingerprint: s.finding for s in await list_findings(conn)}
+        gone_steps = await history(conn, gone.fingerprint)
+
+    counts = (outcome.opened, outcome.reopened, outcome.refreshed, outcome.resolved)
+    assert counts == (1, 1, 1, 1)
+    assert dict(outcome.statuses) == {
+        kept.fingerprint: FindingStatus.ACKNOWLEDGED,
+        back.fingerprint: FindingStatus.OPEN,
+        fresh.fingerprint: FindingStatus.OPEN,
+    }
+    assert {fp: f.status for fp, f in stored.items()} == {
+        gone.fingerprint: FindingStatus.RESOLVED,
+        **outcome.statuses,
+    }
+    assert stored[kept.fingerprint].amount_at_stake == Money(900, "USD")
+    assert [(h.from_status, h.to_status, h.note) for h in gone_steps] == [
+        (None, "open", gone.detail),
+        ("open", "resolved", "fixed at source"),
+    ]
