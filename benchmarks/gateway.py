@@ -39,6 +39,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 from sqlalchemy.engine import make_url
 
 # Run as a script, this file's folder comes first on sys.path, and this file's name would shadow
@@ -129,6 +130,10 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError(f"the {self.kind} server did not start")
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -226,6 +231,10 @@ async def clear_queue(redis_url: str) -> int:
 # --- the run --------------------------------------------------------------------------------------
 
 
+def answered(result: dict[str, Any]) -> int:
+    return max(1, int(result["requests"]) - int(result["non2xx"]))
+
+
 def half_rate_delay(
     wrk: str, url: str, target: float, connections: int, run: str
 ) -> tuple[int, dict[str, Any]]:
@@ -251,6 +260,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     event_runs: list[dict[str, Any]] = []
     bare_rates: list[float] = []
     hook_rates: list[float] = []
+    bare_cpu: list[float] = []  # CPU seconds of the server process per answered request
+    hook_cpu: list[float] = []
     bare = Server("bare", database_url, args.redis_url)
     hook = Server("gateway", database_url, args.redis_url)
     try:
@@ -260,10 +271,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         event_runs.append(run_wrk(wrk, hook.url, seconds=1, run=f"{run}wh", **load))
         # Alternate the targets so that both see the same background load on a shared machine.
         for n in range(rounds):
-            bare_rates.append(
-                run_wrk(wrk, bare.url, seconds=seconds, run=f"{run}b{n}", **load)["rate"]
-            )
+            before = bare.cpu_seconds()
+            plain = run_wrk(wrk, bare.url, seconds=seconds, run=f"{run}b{n}", **load)
+            bare_cpu.append((bare.cpu_seconds() - before) / answered(plain))
+            bare_rates.append(plain["rate"])
+            before = hook.cpu_seconds()
             peak = run_wrk(wrk, hook.url, seconds=seconds, run=f"{run}p{n}", **load)
+            hook_cpu.append((hook.cpu_seconds() - before) / answered(peak))
             event_runs.append(peak)
             hook_rates.append(peak["rate"])
             log(f"round {n + 1}: bare {bare_rates[-1]:.0f}/s, gateway {peak['rate']:.0f}/s")
@@ -294,6 +308,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "acknowledged": sum(r["requests"] - r["non2xx"] for r in event_runs),
         "queued": queued,
         "round_ratios": [round(r, 3) for r in ratios],
+        # The same ratio from CPU time per answer of each server process: what it would be with a
+        # core each, whatever else the machine runs meanwhile (PostgreSQL and Redis not counted).
+        "cpu_ratio": round(statistics.median(bare_cpu) / statistics.median(hook_cpu), 3),
+        "bare_cpu_us_per_request": round(1e6 * statistics.median(bare_cpu), 1),
+        "gateway_cpu_us_per_event": round(1e6 * statistics.median(hook_cpu), 1),
         "bare_rps": [round(r) for r in bare_rates],
         "gateway_eps": [round(r) for r in hook_rates],
         "half_rate_eps": round(half["rate"]),
