@@ -127,6 +127,9 @@ class Ingestor:
             log.warning("inbox.write_failed", error=str(exc), events=len(events))
             self._fail(batch, StoreDown(str(exc)))
             return
+        except asyncio.CancelledError:  # shutting down mid-commit: the senders will retry
+            self._fail(batch, StoreDown("the gateway is shutting down"))
+            raise
         jobs = [
             (job_id(ident), (ident,))
             for event, ident in zip(events, ids, strict=True)

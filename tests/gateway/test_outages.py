@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import job_key_prefix
 
 from canonical.store import Store
+from canonical.store.inbox import NewEvent
+from gateway.errors import StoreDown
+from gateway.ingest import Ingestor
+from gateway.metrics import GatewayMetrics
 from jobs.queue import ArqQueue
 from tests.gateway.conftest import (
     REDIS_URL,
@@ -104,3 +110,31 @@ async def test_readyz_and_healthz_answer_when_all_is_up(gateway: Gateway) -> Non
     ready = await gateway.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"store": True, "queue": True}
+
+
+class SlowWriter:
+    """An inbox writer that never finishes: shutdown must still answer its requests."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def insert(self, events: Sequence[NewEvent], *, now: datetime) -> list[int | None]:
+        self.started.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_shutting_down_mid_commit_answers_503_instead_of_hanging() -> None:
+    writer = SlowWriter()
+    metrics = GatewayMetrics()
+    ingestor = Ingestor(writer, RecordingQueue(), clock=lambda: datetime.now(UTC), metrics=metrics)
+    ingestor.start()
+    event = NewEvent("stripe", "evt_slow", "invoice.paid", {}, b"{}")
+    waiting = asyncio.create_task(ingestor.store([event]))
+    await writer.started.wait()
+    await ingestor.close()
+    with pytest.raises(StoreDown):
+        await asyncio.wait_for(waiting, 1)
