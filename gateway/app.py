@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from canonical.store import findings as findings_repo
 from canonical.store.inbox_fast import InboxWriter, inbox_writer
 from canonical.store.store import Store
 from gateway.config import GatewayConfig
@@ -26,6 +27,7 @@ from gateway.errors import StoreDown
 from gateway.health import healthz, readiness
 from gateway.ingest import Ingestor
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from gateway.ops.findings import FindingsApi, ReportLoader
 from gateway.ops.routes import ops_routes
 from gateway.webhooks.endpoint import Verifier, WebhookEndpoint
 from gateway.webhooks.events import utc_now
@@ -34,6 +36,7 @@ from gateway.webhooks.quickbooks import QuickBooksVerifier
 from gateway.webhooks.salesforce import SalesforceVerifier
 from gateway.webhooks.stripe import StripeVerifier
 from jobs.queue import JobQueue
+from reconciliation.report import VendorLinks
 
 Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
@@ -93,9 +96,15 @@ def create_app(
     clock: Clock = utc_now,
     writer: InboxWriter | None = None,
     resources: Sequence[Callable[[], AbstractAsyncContextManager[object]]] = (),
+    report_loader: ReportLoader | None = None,
+    links: VendorLinks | None = None,
 ) -> Starlette:
     """The app. `resources` are entered at start-up before anything is accepted and left at
-    shutdown after the queue stops (the in-process queue's job services, for one)."""
+    shutdown after the queue stops (the in-process queue's job services, for one).
+
+    `/ops/report` serves what `report_loader` returns (404 while it returns None, or without
+    one), its records linked into the vendors' UIs by `links`; `/ops/findings` works either way.
+    """
     metrics = GatewayMetrics()
     running = _Running()
 
@@ -159,7 +168,12 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
-        *ops_routes(store, queue, config.ops_token),
+        *ops_routes(
+            store,
+            queue,
+            config.ops_token,
+            findings=FindingsApi(store, report_loader, findings_repo, links=links, clock=clock),
+        ),
     ]
     app = GatewayApp(vendors, routes=routes, lifespan=lifespan)
     app.state.metrics = metrics

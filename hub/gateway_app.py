@@ -10,6 +10,7 @@ events acknowledged before a restart but never processed are picked up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,16 +19,23 @@ import orjson
 from arq.connections import ArqRedis
 from starlette.applications import Starlette
 
+from canonical.store.store import Store
 from connectors.generic import HmacScheme
 from gateway.app import create_app
 from gateway.config import GatewayConfig, GenericSource, StandardSource
+from gateway.ops.findings import LoadedReport
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, get_settings
 from hub.wiring import build_services, build_store
 from jobs.queue import ArqQueue, InProcessQueue, JobQueue
+from jobs.reconcile import load_snapshot, run_history, thresholds_from
 from jobs.relay import relay
 from jobs.services import SERVICES
 from jobs.worker import FUNCTIONS
+from reconciliation.model import ReconcileResult
+from reconciliation.reconcile import reconcile
+from reconciliation.report import VendorLinks
+from reconciliation.thresholds import Thresholds
 
 SOURCES_VARIABLE = "REVCYCLE_WEBHOOK_SOURCES"
 RESERVED_NAMES = frozenset({"stripe", "quickbooks", "salesforce"})
@@ -86,6 +94,46 @@ def gateway_config(settings: Settings) -> GatewayConfig:
     )
 
 
+def vendor_links(settings: Settings) -> VendorLinks:
+    """Where the report's records open in the vendors' own UIs, for the accounts configured."""
+    stripe_key = _secret(settings.STRIPE_API_KEY) or ""
+    return VendorLinks(
+        stripe_test_mode=stripe_key.startswith(("sk_test_", "rk_test_")),
+        quickbooks_sandbox=settings.QUICKBOOKS_ENVIRONMENT == "sandbox",
+        salesforce_instance=settings.SALESFORCE_INSTANCE_URL or None,
+    )
+
+
+class LatestReconciliation:
+    """The report loader for `/ops/report`: the latest recorded run, rebuilt over the store.
+
+    Runs store their summary, not their findings and metrics, so the result is recomputed by the
+    pure reconciler for the latest run's as-of date over the store as it is now. It is kept until
+    a newer run is recorded; the findings' statuses come from the store on every request anyway.
+    """
+
+    def __init__(self, store: Store, thresholds: Thresholds) -> None:
+        self._store = store
+        self._thresholds = thresholds
+        self._cached: tuple[int, ReconcileResult] | None = None
+        self._rebuilding = asyncio.Lock()  # one rebuild at a time, however many pages load
+
+    async def __call__(self) -> LoadedReport | None:
+        history = await run_history(self._store)
+        if not history:
+            return None
+        latest = history[-1]
+        async with self._rebuilding:
+            if self._cached is None or self._cached[0] != latest.run_id:
+                snapshot, _ = await load_snapshot(self._store)
+                result = await asyncio.to_thread(
+                    reconcile, snapshot, as_of=latest.as_of, thresholds=self._thresholds
+                )
+                self._cached = (latest.run_id, result)
+            result = self._cached[1]
+        return result, history
+
+
 def create_app_from_env() -> Starlette:
     settings = get_settings()
     configure_logging(settings.REVCYCLE_LOG_FORMAT, settings.REVCYCLE_LOG_LEVEL)
@@ -95,10 +143,12 @@ def create_app_from_env() -> Starlette:
 def create_app_from_settings(settings: Settings) -> Starlette:
     store = build_store(settings)
     config = gateway_config(settings)
+    loader = LatestReconciliation(store, thresholds_from(settings))
+    links = vendor_links(settings)
     if settings.REVCYCLE_REDIS_URL is not None:
         # Connections open lazily, on the serving event loop.
         queue: JobQueue = ArqQueue(ArqRedis.from_url(settings.REVCYCLE_REDIS_URL))
-        return create_app(config, store=store, queue=queue)
+        return create_app(config, store=store, queue=queue, report_loader=loader, links=links)
     ctx: dict[str, Any] = {}
     in_process = InProcessQueue(FUNCTIONS, ctx=ctx, max_tries=settings.REVCYCLE_JOB_MAX_TRIES)
 
@@ -112,7 +162,14 @@ def create_app_from_settings(settings: Settings) -> Starlette:
         finally:
             await services.close()
 
-    return create_app(config, store=store, queue=in_process, resources=[job_services])
+    return create_app(
+        config,
+        store=store,
+        queue=in_process,
+        resources=[job_services],
+        report_loader=loader,
+        links=links,
+    )
 
 
 def describe(settings: Settings) -> Mapping[str, object]:

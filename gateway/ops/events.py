@@ -13,6 +13,7 @@ from canonical.store.inbox import InboxEvent
 from canonical.store.ops_tables import INBOX_STATUSES
 from canonical.store.store import Store
 from gateway.ingest import PROCESS_EVENT, job_id
+from gateway.ops.answers import BadParameter, error_response
 from gateway.ops.openapi import JsonSchema, OpsOperation, path_param, query_param, ref
 from jobs.queue import JobQueue, QueueUnavailable
 
@@ -67,6 +68,8 @@ SCHEMAS: dict[str, JsonSchema] = {
     },
 }
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# PostgreSQL text cannot hold NUL: such a source names nothing and is refused before the query.
+_SOURCE = {"type": "string", "maxLength": 32, "pattern": "^[^\\u0000]*$"}
 _BAD = ("Invalid parameter", ref("Error"))
 _MISSING = ("No such event", ref("Error"))
 
@@ -79,7 +82,7 @@ OPERATIONS = (
         {200: ("A page of events", ref("EventPage")), 400: _BAD},
         (
             query_param("status", {"type": "string", "enum": list(INBOX_STATUSES)}, "status"),
-            query_param("source", {"type": "string", "maxLength": 32}, "source"),
+            query_param("source", _SOURCE, "source"),
             query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "size"),
             query_param("before_id", _ID, "the last id of the previous page"),
         ),
@@ -118,10 +121,6 @@ OPERATIONS = (
 )
 
 
-class BadParameter(ValueError):
-    pass
-
-
 def event_json(event: InboxEvent) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -158,7 +157,7 @@ def _path_id(request: Request) -> int | None:
 
 
 def not_found() -> JSONResponse:
-    return JSONResponse({"error": "not_found", "detail": "no event with that id"}, 404)
+    return error_response(404, "not_found", "no event with that id")
 
 
 class EventsApi:
@@ -172,8 +171,8 @@ class EventsApi:
         limit = _int(params.get("limit"), "limit", 1, MAX_LIMIT) or 100
         before = _int(params.get("before_id"), "before_id", 1, MAX_ID)
         source = params.get("source")
-        if source is not None and len(source) > 32:
-            raise BadParameter("source is at most 32 characters")
+        if source is not None and (len(source) > 32 or "\x00" in source):
+            raise BadParameter("source is at most 32 characters, none of them NUL")
         async with connect(self._engine) as conn:
             events = await inbox.list_events(
                 conn, status=status, source=source, limit=limit, before_id=before

@@ -45,6 +45,11 @@ class OpsOperation:
     summary: str
     responses: Mapping[int, tuple[str, JsonSchema]]  # status → (description, schema)
     parameters: Sequence[JsonSchema] = field(default_factory=tuple)
+    body: JsonSchema | None = None  # an optional JSON request body
+    success_type: str = "application/json"  # the media type of the 2xx answers
+
+    def media_type(self, status: int) -> str:
+        return self.success_type if 200 <= status < 300 else "application/json"
 
     def as_openapi(self) -> JsonSchema:
         answers = {
@@ -53,7 +58,7 @@ class OpsOperation:
             503: ("The store is unavailable", ref("Error")),
             **self.responses,
         }
-        return {
+        document: JsonSchema = {
             "operationId": self.operation_id,
             "summary": self.summary,
             "parameters": list(self.parameters),
@@ -61,11 +66,17 @@ class OpsOperation:
             "responses": {
                 str(status): {
                     "description": description,
-                    "content": {"application/json": {"schema": schema}},
+                    "content": {self.media_type(status): {"schema": schema}},
                 }
                 for status, (description, schema) in sorted(answers.items())
             },
         }
+        if self.body is not None:
+            document["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": self.body}},
+            }
+        return document
 
 
 def build_document(

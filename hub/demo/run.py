@@ -18,13 +18,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from canonical.records import Source
-from canonical.store import findings as findings_repo
 from canonical.store.migrate import upgrade_async
 from gateway.app import create_app
-from gateway.ops.findings import FindingLifecycle, FindingsApi, findings_routes
 from hub.demo import steps
 from hub.demo.servers import LoopServer, NotificationReceiver
 from hub.demo.summary import DemoSummary, Followups
@@ -227,18 +225,19 @@ async def embedded_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         finally:
             await services.close()
 
-    config = gateway_config(settings)
-    app = create_app(config, store=store, queue=queue, resources=[job_services])
+    async def load_report() -> tuple[ReconcileResult, Sequence[RunSummary]] | None:
+        return runtime.report  # the final run, once `show_report` has it
+
+    app = create_app(
+        gateway_config(settings),
+        store=store,
+        queue=queue,
+        resources=[job_services],
+        report_loader=load_report,
+        links=VendorLinks(stripe_test_mode=True),  # the sandbox plays test-mode Stripe
+    )
     server = LoopServer(app)
     runtime = EmbeddedRuntime(server, queue, app)
-
-    async def load_report() -> tuple[ReconcileResult, Sequence[RunSummary]] | None:
-        return runtime.report
-
-    # The report and findings pages, which `create_app` does not mount (yet).
-    lifecycle = cast(FindingLifecycle, findings_repo)
-    api = FindingsApi(store, load_report, lifecycle, links=VendorLinks(stripe_test_mode=True))
-    app.router.routes.extend(findings_routes(api, config.ops_token))
     await server.start()
     try:
         yield runtime

@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's, driven by playwright; no browser download) on the ops report.
 
-The report is served by the real gateway app under uvicorn on a loopback port, over a real
-migrated store holding the findings. The test filters by kind, acknowledges a finding through the
+The report is served by the real gateway app (`create_app` with a report loader, which mounts the
+report and findings routes itself) under uvicorn on a loopback port, over a real migrated store
+holding the findings. The test filters by kind, acknowledges a finding through the
 page's own button (typing the ops token into the page's prompt), reloads, and checks the status
 persisted on the page and in the store. The screenshot is kept in test-artifacts/report.png.
 """
@@ -15,7 +16,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
 import pytest
 import uvicorn
@@ -26,7 +26,6 @@ from canonical.store import Store, upgrade_async
 from canonical.store import findings as findings_repo
 from canonical.store.engine import begin, connect
 from gateway.app import create_app
-from gateway.ops.findings import FindingLifecycle, FindingsApi, findings_routes
 from reconciliation.model import ReconcileResult, RunSummary
 from reconciliation.report import VendorLinks
 from tests.gateway.conftest import OPS_TOKEN, RecordingQueue, default_config
@@ -94,11 +93,13 @@ def gateway_with_report(store: Store) -> Starlette:
     async def load_report() -> tuple[ReconcileResult, Sequence[RunSummary]]:
         return result, sample_history()
 
-    app = create_app(default_config(), store=Store(store.engine), queue=RecordingQueue())
-    lifecycle = cast(FindingLifecycle, findings_repo)
-    api = FindingsApi(store, load_report, lifecycle, links=VendorLinks(stripe_test_mode=True))
-    app.router.routes.extend(findings_routes(api, OPS_TOKEN))
-    return app
+    return create_app(
+        default_config(),
+        store=Store(store.engine),
+        queue=RecordingQueue(),
+        report_loader=load_report,
+        links=VendorLinks(stripe_test_mode=True),
+    )
 
 
 @pytest.mark.skipif(

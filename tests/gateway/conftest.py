@@ -29,6 +29,7 @@ from canonical.store import inbox as repo
 from canonical.store.engine import connect
 from gateway.app import create_app
 from gateway.config import GatewayConfig, StandardSource
+from gateway.ops.findings import ReportLoader
 from jobs.queue import InProcessQueue, JobQueue
 
 REDIS_URL = os.environ.get("REVCYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -152,6 +153,7 @@ async def make_gateway(store: Store) -> AsyncIterator[GatewayFactory]:
         queue: JobQueue | None = None,
         app_store: Store | None = None,
         clock: Callable[[], datetime] | None = None,
+        report_loader: ReportLoader | None = None,
     ) -> Gateway:
         chosen_queue = queue if queue is not None else RecordingQueue()
         chosen_store = app_store if app_store is not None else Store(store.engine)
@@ -160,6 +162,7 @@ async def make_gateway(store: Store) -> AsyncIterator[GatewayFactory]:
             store=chosen_store,
             queue=chosen_queue,
             clock=clock or (lambda: datetime.now(UTC)),
+            report_loader=report_loader,
         )
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()

@@ -1,10 +1,12 @@
 """The ops API: the token gate, listing, showing and replaying events, and its OpenAPI document
-checked by schemathesis against a live server."""
+(events, findings and the report) checked by schemathesis against a live server."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import schemathesis
@@ -16,10 +18,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from canonical.records import FindingStatus
 from canonical.store import Store
+from canonical.store import findings as findings_repo
 from canonical.store import inbox as repo
 from canonical.store.engine import begin
 from gateway.app import create_app
+from reconciliation.model import ReconcileResult, RunSummary
 from tests.gateway.conftest import (
     OPS_TOKEN,
     Gateway,
@@ -30,6 +35,7 @@ from tests.gateway.conftest import (
     stripe_event,
     stripe_signature,
 )
+from tests.reconciliation.report_samples import SAMPLE_FINDINGS, sample_history, sample_result
 
 AUTH = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
@@ -99,9 +105,24 @@ async def test_dead_events_are_replayed_one_or_all_and_queued(gateway: Gateway) 
     assert (await gateway.client.post("/ops/events/replay", headers=AUTH)).status_code == 400
 
 
+async def seed_findings(store: Store) -> None:
+    """The report samples: open, acknowledged and resolved findings."""
+    async with begin(store.engine) as conn:
+        for finding in SAMPLE_FINDINGS:
+            await findings_repo.record_finding(conn, finding, now=datetime.now(UTC))
+
+
 async def test_the_ops_api_matches_its_openapi_document(store: Store) -> None:
     queue = RecordingQueue()
-    app = create_app(default_config(), store=Store(store.engine), queue=queue)
+    await seed_findings(store)
+    result = sample_result()
+
+    async def load_report() -> tuple[ReconcileResult, Sequence[RunSummary]]:
+        return result, sample_history()
+
+    app = create_app(
+        default_config(), store=Store(store.engine), queue=queue, report_loader=load_report
+    )
     async with serving(app) as url:
         async with httpx.AsyncClient(base_url=url) as client:
             for event_id in ("evt_s1", "evt_s2"):
@@ -113,19 +134,32 @@ async def test_the_ops_api_matches_its_openapi_document(store: Store) -> None:
                 )
         schema = await asyncio.to_thread(schemathesis.openapi.from_url, f"{url}/ops/openapi.json")
         failures = await asyncio.to_thread(run_schemathesis, schema, url)
+        failures += await asyncio.to_thread(run_lifecycle_cases, schema, url)
     assert failures == []
 
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+OPERATION_IDS = {
+    "listEvents",
+    "getEvent",
+    "replayEvent",
+    "replayEvents",
+    "getReport",
+    "listFindings",
+    "acknowledgeFinding",
+    "resolveFinding",
+}
+
+
 def run_schemathesis(schema: schemathesis.BaseSchema, url: str) -> list[str]:
-    checks = [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_schema_conformance,
-    ]
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) == 4
+    assert {op.definition.raw["operationId"] for op in operations} == OPERATION_IDS
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -136,10 +170,53 @@ def run_schemathesis(schema: schemathesis.BaseSchema, url: str) -> list[str]:
             database=None,
         )
         def check(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
-            case.call_and_validate(base_url=url, headers=AUTH, checks=checks)
+            case.call_and_validate(base_url=url, headers=AUTH, checks=CHECKS)
 
         try:
             check()
         except Exception as exc:  # collect per operation, report all at once
             failures.append(f"{operation.label}: {exc}")
+    return failures
+
+
+# Each step on every seeded finding, and its answer by the finding's status before the walk.
+LIFECYCLE_WALK: tuple[tuple[str, dict[str, Any] | None], ...] = (
+    ("ack", {"note": "seen"}),
+    ("ack", None),  # again: changes nothing
+    ("resolve", {"note": "fixed in QuickBooks"}),
+    ("resolve", None),  # again: changes nothing
+    ("ack", None),  # a resolved finding cannot be acknowledged
+)
+EXPECTED_WALK = {
+    FindingStatus.OPEN: [200, 200, 200, 200, 409],
+    FindingStatus.ACKNOWLEDGED: [200, 200, 200, 200, 409],
+    FindingStatus.RESOLVED: [409, 409, 200, 200, 409],
+}
+
+
+def run_lifecycle_cases(schema: schemathesis.BaseSchema, url: str) -> list[str]:
+    """Random fingerprints only meet 404: walk the seeded findings through every other answer,
+    each checked against the document."""
+    operations = {
+        action: schema[f"/ops/findings/{{fingerprint}}/{action}"]["POST"]
+        for action in ("ack", "resolve")
+    }
+    failures: list[str] = []
+    for finding in SAMPLE_FINDINGS:
+        statuses: list[int] = []
+        for action, body in LIFECYCLE_WALK:
+            operation = operations[action]
+            path = {"fingerprint": finding.fingerprint}
+            case = (
+                operation.Case(path_parameters=path)
+                if body is None
+                else operation.Case(path_parameters=path, body=body, media_type="application/json")
+            )
+            try:
+                response = case.call_and_validate(base_url=url, headers=AUTH, checks=CHECKS)
+                statuses.append(response.status_code)
+            except Exception as exc:
+                failures.append(f"{operation.label} {finding.fingerprint}: {exc}")
+        if statuses != EXPECTED_WALK[finding.status]:
+            failures.append(f"{finding.fingerprint} ({finding.status}): answered {statuses}")
     return failures
