@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import typer
-from canonical.store.migrate import current, upgrade
 
+from canonical.store.migrate import current, upgrade
 from hub.settings import get_settings
 
 db_app = typer.Typer(help="Create and migrate the store's schema.", no_args_is_help=True)
