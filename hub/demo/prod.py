@@ -93,7 +93,7 @@ class ProdRuntime:
         return None  # counted per process; the store-side figures are in the summary
 
     def show_report(self, result: ReconcileResult, history: Sequence[RunSummary]) -> None:
-        """`revcycle gateway` does not serve `/ops/report` yet: the files are the report."""
+        """Nothing to hand over: the gateway serves `/ops/report` from the latest run."""
 
     async def serve_forever(self) -> None:
         workers = [self.spawn(f"worker-{i}", "worker") for i in range(JOB_WORKERS)]
