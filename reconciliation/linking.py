@@ -112,7 +112,12 @@ class LedgerIndex:
                 if intent in succeeded:
                     named.setdefault(succeeded[intent], MatchMethod.INTENT_NOTE)
             for charge_id, method in named.items():
-                self.payments_by_charge[charge_id].append((payment, method))
+                # A list sized for the one posting a charge usually has (append over-allocates).
+                postings = self.payments_by_charge.get(charge_id)
+                if postings is None:
+                    self.payments_by_charge[charge_id] = [(payment, method)]
+                else:
+                    postings.append((payment, method))
             if not named:
                 for invoice_id in payment.invoice_ids:
                     self.payments_by_invoice[invoice_id].append(payment)

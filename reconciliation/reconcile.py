@@ -44,9 +44,11 @@ def find(snapshot: Snapshot, *, as_of: date, thresholds: Thresholds | None = Non
         charges_by_invoice=charges_by_invoice(snapshot),
     )
     outcome = invoices.invoice_findings(ctx)
+    paid = payments.payment_findings(ctx, outcome)
+    outcome.matched.clear()  # read by the payment rules only: free it before the rest runs
     raw = [
         *outcome.findings,
-        *payments.payment_findings(ctx, outcome),
+        *paid,
         *payments.credit_findings(ctx),
         *billing.missing_in_billing(ctx),
         *billing.excess_discounts(ctx),
@@ -97,9 +99,13 @@ def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
             by_intent.setdefault(charge.intent_id, []).append(charge)
     result: dict[str, list[Charge]] = {}
     for link in snapshot.invoice_links:
-        charges = result.setdefault(link.invoice_id, [])
         found = by_intent.get(link.intent_id, []) if link.intent_id else []
         if not found and link.charge_id in by_id:
             found = [by_id[link.charge_id]]
-        charges.extend(c for c in found if c not in charges)
+        charges = result.get(link.invoice_id)
+        if charges is None:
+            # A new list sized to its charges (usually one), without repeats, first seen first.
+            result[link.invoice_id] = found[:1] if len(found) < 2 else list(dict.fromkeys(found))
+        else:
+            charges.extend(c for c in found if c not in charges)
     return result

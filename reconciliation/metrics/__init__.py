@@ -14,7 +14,7 @@ from reconciliation.metrics.dso_cei import collection_metrics
 from reconciliation.metrics.funnel import funnel
 from reconciliation.metrics.leakage import leakage
 from reconciliation.metrics.match_rates import match_rates
-from reconciliation.metrics.risk import risk_scores
+from reconciliation.metrics.risk import histories, risk_scores
 from reconciliation.metrics.worklist import worklist
 from reconciliation.model import MatchSummary, Metrics
 from reconciliation.snapshot import Charge, Snapshot
@@ -34,6 +34,7 @@ def compute_metrics(
     rates: Mapping[str, Decimal] | None = None,
     rates_currency: str | None = None,
 ) -> Metrics:
+    known = histories(snapshot, as_of)  # risk and the worklist both read them
     return Metrics(
         collection=collection_metrics(
             snapshot.invoices, as_of=as_of, period_days=thresholds.metrics_period_days
@@ -41,7 +42,7 @@ def compute_metrics(
         aging=aging(snapshot.invoices, as_of=as_of),
         match_rates=match_rates(summary),
         leakage=leakage(findings, rates=rates, rates_currency=rates_currency),
-        risk=risk_scores(snapshot, parties, as_of=as_of),
-        worklist=worklist(snapshot, findings, parties, as_of=as_of),
+        risk=risk_scores(snapshot, parties, as_of=as_of, known=known),
+        worklist=worklist(snapshot, findings, parties, as_of=as_of, known=known),
         funnel=funnel(snapshot, ledger, charges_by_invoice),
     )

@@ -125,11 +125,19 @@ def _overdue_text(history: CustomerHistory) -> str:
     return f"{amounts} overdue, the oldest {history.oldest_overdue} days"
 
 
-def risk_scores(snapshot: Snapshot, parties: Parties, *, as_of: date) -> tuple[RiskScore, ...]:
-    """Scores of customers with any risk signal, highest first."""
+def risk_scores(
+    snapshot: Snapshot,
+    parties: Parties,
+    *,
+    as_of: date,
+    known: dict[str, CustomerHistory] | None = None,
+) -> tuple[RiskScore, ...]:
+    """Scores of customers with any risk signal, highest first; `known`: `histories` already
+    worked out for this snapshot and date (the worklist reads the same)."""
+    found = histories(snapshot, as_of) if known is None else known
     scores = [
         score(party, history, parties)
-        for party, history in histories(snapshot, as_of).items()
+        for party, history in found.items()
         if history.overdue or history.failed or history.disputes or len(history.days_to_pay) > 1
     ]
     scores.sort(key=lambda s: (-s.score, s.party))

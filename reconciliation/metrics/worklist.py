@@ -8,7 +8,7 @@ from datetime import date
 
 from canonical.records import Finding, FindingStatus, Source, SourceRef
 from reconciliation.linking import Parties
-from reconciliation.metrics.risk import histories, score
+from reconciliation.metrics.risk import CustomerHistory, histories, score
 from reconciliation.model import WorklistEntry
 from reconciliation.snapshot import Snapshot
 
@@ -22,12 +22,14 @@ def worklist(
     *,
     as_of: date,
     limit: int = 50,
+    known: dict[str, CustomerHistory] | None = None,
 ) -> tuple[WorklistEntry, ...]:
     open_counts = Counter(
         f.party for f in findings if f.party is not None and f.status is not FindingStatus.RESOLVED
     )
     rows = []
-    for party, history in histories(snapshot, as_of).items():
+    found = histories(snapshot, as_of) if known is None else known
+    for party, history in found.items():
         if not history.overdue:
             continue
         risk = score(party, history, parties)

@@ -37,10 +37,17 @@ def payment_findings(ctx: RuleContext, invoices: InvoiceOutcome) -> list[Finding
             if fallback is not None:
                 matches, method = [fallback], MatchMethod.LINKED_TXN
         ctx.tally.count(PairType.PAYMENT, method)
+        if len(matches) == 1 and _agrees(matches[0], charge):
+            continue  # the common case: one posting, same currency and amount, no finding
         found.extend(
             _compare(ctx, charge.id, charge.amount, charge.currency, matches, charge.party_id)
         )
     return found
+
+
+def _agrees(posting: Posting, charge: Charge) -> bool:
+    """What `_compare` checks of a lone posting, without building anything."""
+    return posting.amount == charge.amount and posting.currency == charge.currency.upper()
 
 
 def _fallback(
