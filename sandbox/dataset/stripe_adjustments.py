@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-JSONObject = dict[str, Any]
+from sandbox.stripe_shapes import DISPUTE_EVIDENCE_KEYS
 
-_EVIDENCE_KEYS = (
-    "access_activity_log",
-    "billing_address",
-    "cancellation_policy",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "customer_communication",
-    "customer_email_address",
-    "customer_name",
-    "customer_purchase_ip",
-    "customer_signature",
-    "duplicate_charge_documentation",
-    "duplicate_charge_explanation",
-    "duplicate_charge_id",
-    "product_description",
-    "receipt",
-    "refund_policy",
-    "refund_policy_disclosure",
-    "refund_refusal_explanation",
-    "service_date",
-    "service_documentation",
-    "shipping_address",
-    "shipping_carrier",
-    "shipping_date",
-    "shipping_documentation",
-    "shipping_tracking_number",
-    "uncategorized_file",
-    "uncategorized_text",
-)
+JSONObject = dict[str, Any]
 
 
 # https://docs.stripe.com/api/disputes/object
@@ -46,7 +18,7 @@ def dispute(
     created: int,
     balance_transactions: list[JSONObject],
 ) -> JSONObject:
-    evidence: JSONObject = dict.fromkeys(_EVIDENCE_KEYS)
+    evidence: JSONObject = dict.fromkeys(DISPUTE_EVIDENCE_KEYS)
     evidence["enhanced_evidence"] = {}
     submitted = status in ("won", "lost")
     if submitted:

@@ -8,6 +8,7 @@ from typing import Any
 from sandbox.emulators.stripe.collection import JSONObject
 from sandbox.emulators.stripe.ids import new_id
 from sandbox.emulators.stripe.objects import EMPTY_ADDRESS, unix_now
+from sandbox.stripe_shapes import DISPUTE_EVIDENCE_KEYS
 
 
 def payment_intent(*, customer_id: str | None, amount: int, currency: str) -> JSONObject:
@@ -235,7 +236,7 @@ def invoice_payment(
 
 def dispute(*, charge_obj: JSONObject, reason: str = "fraudulent") -> JSONObject:
     created = unix_now()
-    evidence: dict[str, Any] = dict.fromkeys(_EVIDENCE_FIELDS)
+    evidence: dict[str, Any] = dict.fromkeys(DISPUTE_EVIDENCE_KEYS)
     evidence["enhanced_evidence"] = {}
     return {
         "id": new_id("dp"),
@@ -265,34 +266,3 @@ def dispute(*, charge_obj: JSONObject, reason: str = "fraudulent") -> JSONObject
         "reason": reason,
         "status": "needs_response",
     }
-
-
-_EVIDENCE_FIELDS = [
-    "access_activity_log",
-    "billing_address",
-    "cancellation_policy",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "customer_communication",
-    "customer_email_address",
-    "customer_name",
-    "customer_purchase_ip",
-    "customer_signature",
-    "duplicate_charge_documentation",
-    "duplicate_charge_explanation",
-    "duplicate_charge_id",
-    "product_description",
-    "receipt",
-    "refund_policy",
-    "refund_policy_disclosure",
-    "refund_refusal_explanation",
-    "service_date",
-    "service_documentation",
-    "shipping_address",
-    "shipping_carrier",
-    "shipping_date",
-    "shipping_documentation",
-    "shipping_tracking_number",
-    "uncategorized_file",
-    "uncategorized_text",
-]
