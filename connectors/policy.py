@@ -165,20 +165,19 @@ def run_with_policy(
 def _as_permanent(error: ConnectorError) -> ConnectorError:
     if isinstance(error, (PermanentError, AuthError)):
         return error
-    return PermanentError(
-        error.args[0],
-        vendor=error.vendor,
-        status=error.status,
-        code=error.code,
-        request_id=error.request_id,
-        detail=error.detail,
-    )
+    return _recast(error, PermanentError)
 
 
 def _as_auth(error: ConnectorError) -> AuthError:
-    if isinstance(error, AuthError):
-        return error
-    return AuthError(
+    return error if isinstance(error, AuthError) else _recast(error, AuthError)
+
+
+E = TypeVar("E", bound=ConnectorError)
+
+
+def _recast(error: ConnectorError, kind: type[E]) -> E:
+    """The same vendor error, as another member of the family (the table decided what it is)."""
+    return kind(
         error.args[0],
         vendor=error.vendor,
         status=error.status,

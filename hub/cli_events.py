@@ -28,15 +28,7 @@ console = Console()
 
 
 def event_json(event: InboxEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "source": event.source,
-        "event_id": event.dedupe_key,
-        "type": event.event_type,
-        "status": event.status,
-        "attempts": event.attempts,
-        "error": event.error,
-    }
+    return event.as_json()
 
 
 @events_app.command("list")

@@ -47,6 +47,20 @@ class InboxEvent:
     error: str | None
     processed_at: datetime | None
 
+    def as_json(self) -> dict[str, Any]:
+        """The event without its raw body: what the ops API and `revcycle events list` show."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "event_id": self.dedupe_key,
+            "type": self.event_type,
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": self.error,
+            "received_at": self.received_at.isoformat(),
+            "processed_at": None if self.processed_at is None else self.processed_at.isoformat(),
+        }
+
 
 _COLUMNS = (
     inbox_events.c.id,

@@ -122,17 +122,7 @@ OPERATIONS = (
 
 
 def event_json(event: InboxEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "source": event.source,
-        "event_id": event.dedupe_key,
-        "type": event.event_type,
-        "status": event.status,
-        "attempts": event.attempts,
-        "error": event.error,
-        "received_at": event.received_at.isoformat(),
-        "processed_at": None if event.processed_at is None else event.processed_at.isoformat(),
-    }
+    return event.as_json()
 
 
 def _int(raw: str | None, name: str, low: int, high: int) -> int | None:
