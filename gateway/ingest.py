@@ -15,6 +15,7 @@ the relay), then the answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,12 +148,15 @@ class Ingestor:
                 await self._enqueue([job for committed in done for job in committed.jobs])
                 for committed in done:
                     self._answer(committed)
+                if log.is_enabled_for(logging.DEBUG):
+                    log.debug("webhook.stored", events=_stored(done))
 
     async def _enqueue(self, jobs: list[tuple[str, tuple[int]]]) -> None:
         if not jobs:
             return
         try:
-            await asyncio.wait_for(self._queue.enqueue_many(PROCESS_EVENT, jobs), ENQUEUE_TIMEOUT_S)
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
+                await self._queue.enqueue_many(PROCESS_EVENT, jobs)
         except (QueueUnavailable, TimeoutError) as exc:
             self._metrics.enqueue_failures.inc(len(jobs))
             log.warning("queue.unavailable", error=str(exc), events=len(jobs))
@@ -173,3 +177,14 @@ class Ingestor:
         for _, future in batch:
             if not future.done():
                 future.set_exception(error)
+
+
+def _stored(done: list[_Committed]) -> list[tuple[str, int]]:
+    """`(source, id)` of each new event: one debug line per group commit, not per delivery."""
+    stored: list[tuple[str, int]] = []
+    for committed in done:
+        events = [event for waiting, _ in committed.batch for event in waiting]
+        for event, ident in zip(events, committed.ids, strict=True):
+            if ident is not None:
+                stored.append((event.source, ident))
+    return stored
