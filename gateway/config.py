@@ -39,5 +39,6 @@ class GatewayConfig:
     signature_tolerance_s: int = 300
     # Group commit: at most this many events per INSERT; more wait for the next one.
     batch_max_events: int = 512
-    # Batches committing at once, each on its own connection: one's fsync overlaps the next.
-    inbox_writers: int = 2
+    # Batches in flight at once, each committed on its own connection then queued. One is best on
+    # two cores: while it commits, the process parses the next batch, which grows larger.
+    inbox_writers: int = 1

@@ -1,11 +1,14 @@
 """Group commit: concurrent deliveries share one INSERT and one queue round trip.
 
-Two stages, each a loop that takes whatever accumulated while it was busy (no timer: under light
-load a batch is one request and adds no wait; under heavy load batches grow by themselves):
-1. `writers` loops commit batches to the inbox, each on its own connection, so one batch's
-   commit (and its fsync) overlaps the next one's;
-2. one enqueue loop queues `process_event` jobs for the new rows of every batch committed
-   meanwhile, in one `enqueue_many`, and only then wakes their requests.
+`writers` loops (one by default) each take whatever accumulated while they were busy (no timer:
+under light load a batch is one request and adds no wait; under heavy load batches grow by
+themselves), commit it to the inbox, queue `process_event` jobs for its new rows in one
+`enqueue_many`, and only then wake its requests.
+
+One loop doing both beats a pipeline of stages on two cores: while a batch commits, the process
+parses and verifies the next one, so the CPU stays busy, and the batches come out about twice as
+large, which halves the driver and Redis client's per-batch cost per event (measured: about 95 →
+77 µs of gateway CPU per event).
 
 So each request gets the gateway's contract in order: commit (or `StoreDown` for every request of
 the batch: each answers 503), then enqueue (a `QueueUnavailable` leaves the events `received` for
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -41,13 +43,6 @@ def job_id(event_id: int) -> str:
     return f"event:{event_id}"
 
 
-@dataclass(slots=True)
-class _Committed:
-    batch: list[_Waiter]
-    ids: list[int | None]
-    jobs: list[tuple[str, tuple[int]]]
-
-
 class Ingestor:
     def __init__(
         self,
@@ -57,7 +52,7 @@ class Ingestor:
         clock: Clock,
         metrics: GatewayMetrics,
         max_batch: int = 512,
-        writers: int = 2,
+        writers: int = 1,
     ) -> None:
         self._writer = writer
         self._queue = queue
@@ -66,9 +61,7 @@ class Ingestor:
         self._max_batch = max_batch
         self._writers = writers
         self._pending: list[_Waiter] = []
-        self._committed: list[_Committed] = []
         self._wake_writers = asyncio.Event()
-        self._wake_enqueuer = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -78,17 +71,12 @@ class Ingestor:
             asyncio.create_task(self._write_loop(), name=f"revcycle-inbox-writer-{n}")
             for n in range(self._writers)
         ]
-        self._tasks.append(asyncio.create_task(self._enqueue_loop(), name="revcycle-enqueuer"))
 
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        # Committed events are durable: answer them (the relay queues their jobs).
-        for committed in self._committed:
-            self._answer(committed)
-        self._committed = []
         self._fail(self._pending, StoreDown("the gateway is shutting down"))
         self._pending = []
         await self._writer.close()
@@ -131,25 +119,21 @@ class Ingestor:
         except asyncio.CancelledError:  # shutting down mid-commit: the senders will retry
             self._fail(batch, StoreDown("the gateway is shutting down"))
             raise
-        jobs = [
-            (job_id(ident), (ident,))
-            for event, ident in zip(events, ids, strict=True)
-            if ident is not None and event.status == RECEIVED
-        ]
-        self._committed.append(_Committed(batch, ids, jobs))
-        self._wake_enqueuer.set()
-
-    async def _enqueue_loop(self) -> None:
-        while True:
-            await self._wake_enqueuer.wait()
-            self._wake_enqueuer.clear()
-            while self._committed:
-                done, self._committed = self._committed, []
-                await self._enqueue([job for committed in done for job in committed.jobs])
-                for committed in done:
-                    self._answer(committed)
-                if log.is_enabled_for(logging.DEBUG):
-                    log.debug("webhook.stored", events=_stored(done))
+        try:
+            await self._enqueue(
+                [
+                    (job_id(ident), (ident,))
+                    for event, ident in zip(events, ids, strict=True)
+                    if ident is not None and event.status == RECEIVED
+                ]
+            )
+        finally:  # committed is durable, even if shutdown cuts the enqueue: the relay queues it
+            self._answer(batch, ids)
+        if log.is_enabled_for(logging.DEBUG):
+            log.debug(
+                "webhook.stored",
+                events=[(e.source, i) for e, i in zip(events, ids, strict=True) if i is not None],
+            )
 
     async def _enqueue(self, jobs: list[tuple[str, tuple[int]]]) -> None:
         if not jobs:
@@ -165,11 +149,11 @@ class Ingestor:
             log.exception("queue.enqueue_failed", events=len(jobs))
 
     @staticmethod
-    def _answer(committed: _Committed) -> None:
+    def _answer(batch: list[_Waiter], ids: list[int | None]) -> None:
         position = 0
-        for waiting, future in committed.batch:
+        for waiting, future in batch:
             if not future.done():  # the request may have been cancelled by a disconnect
-                future.set_result(committed.ids[position : position + len(waiting)])
+                future.set_result(ids[position : position + len(waiting)])
             position += len(waiting)
 
     @staticmethod
@@ -177,14 +161,3 @@ class Ingestor:
         for _, future in batch:
             if not future.done():
                 future.set_exception(error)
-
-
-def _stored(done: list[_Committed]) -> list[tuple[str, int]]:
-    """`(source, id)` of each new event: one debug line per group commit, not per delivery."""
-    stored: list[tuple[str, int]] = []
-    for committed in done:
-        events = [event for waiting, _ in committed.batch for event in waiting]
-        for event, ident in zip(events, committed.ids, strict=True):
-            if ident is not None:
-                stored.append((event.source, ident))
-    return stored
