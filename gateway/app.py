@@ -161,6 +161,7 @@ def create_app(
             metrics=metrics,
             max_batch=config.batch_max_events,
             writers=config.inbox_writers,
+            gather_rounds=config.batch_gather_rounds,
         )
 
     routes: list[BaseRoute] = [

@@ -42,3 +42,5 @@ class GatewayConfig:
     # Batches in flight at once, each committed on its own connection then queued. One is best on
     # two cores: while it commits, the process parses the next batch, which grows larger.
     inbox_writers: int = 1
+    # Event loop rounds a writer lets run before taking a batch, so in-flight requests join it.
+    batch_gather_rounds: int = 6

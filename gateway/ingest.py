@@ -5,6 +5,9 @@ under light load a batch is one request and adds no wait; under heavy load batch
 themselves), commit it to the inbox, queue `process_event` jobs for its new rows in one
 `enqueue_many`, and only then wake its requests.
 
+Before taking a batch, a loop lets the event loop run a few rounds (`gather_rounds`) so that
+requests already on their way join it.
+
 One loop doing both beats a pipeline of stages on two cores: while a batch commits, the process
 parses and verifies the next one, so the CPU stays busy, and the batches come out about twice as
 large, which halves the driver and Redis client's per-batch cost per event (measured: about 95 →
@@ -53,6 +56,7 @@ class Ingestor:
         metrics: GatewayMetrics,
         max_batch: int = 512,
         writers: int = 1,
+        gather_rounds: int = 6,
     ) -> None:
         self._writer = writer
         self._queue = queue
@@ -60,6 +64,7 @@ class Ingestor:
         self._metrics = metrics
         self._max_batch = max_batch
         self._writers = writers
+        self._gather_rounds = gather_rounds
         self._pending: list[_Waiter] = []
         self._wake_writers = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -97,7 +102,21 @@ class Ingestor:
             await self._wake_writers.wait()
             self._wake_writers.clear()
             while self._pending:
+                await self._gather()
                 await self._flush(self._take())
+
+    async def _gather(self) -> None:
+        """Let the event loop run a few more rounds before committing, so that requests already
+        read or being verified join this batch rather than wait a whole commit for the next.
+
+        Without it the connections settle into two groups that take turns (batches of about half
+        of them); with it the batch takes nearly all of them, halving the per-batch cost per
+        event. Each round is one pass of the loop: microseconds when idle.
+        """
+        for _ in range(self._gather_rounds):
+            if len(self._pending) >= self._max_batch:
+                return
+            await asyncio.sleep(0)
 
     def _take(self) -> list[_Waiter]:
         taken, size = 0, 0
