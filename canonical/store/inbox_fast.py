@@ -13,7 +13,7 @@ duplicate — the semantics of `inbox.insert_events`. Any failure to commit rais
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -38,6 +38,11 @@ ON CONFLICT (source, dedupe_key) DO NOTHING
 RETURNING id, source, dedupe_key
 """
 COMMAND_TIMEOUT_S: Final = 10.0
+
+
+def _json(headers: Mapping[str, str]) -> str:
+    # orjson takes only a dict; the gateway's headers already are one, so skip the copy.
+    return orjson.dumps(headers if type(headers) is dict else dict(headers)).decode()
 
 
 class InboxWriter(Protocol):
@@ -107,7 +112,7 @@ class PostgresInboxWriter:
                 [e.source for e in events],
                 [e.dedupe_key for e in events],
                 [e.event_type for e in events],
-                [orjson.dumps(dict(e.headers)).decode() for e in events],
+                [_json(e.headers) for e in events],
                 [e.body for e in events],
                 [e.status for e in events],
                 timeout=COMMAND_TIMEOUT_S,

@@ -70,14 +70,17 @@ def _check_header(header: str) -> None:
 
 
 def _timestamp(header: str) -> int:
-    values = [
-        value
-        for key, sep, value in (part.strip().partition("=") for part in header.split(","))
-        if sep and key == "t"
-    ]
-    if len(values) != 1 or not values[0].isdigit():
+    found: str | None = None
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == "t":
+            if found is not None:
+                found = ""  # more than one: none is valid
+                break
+            found = value
+    if not found or not found.isdigit():
         raise StripeWebhookError("bad_signature", "Stripe-Signature has no valid t= timestamp")
-    return int(values[0])
+    return int(found)
 
 
 def _event(body: bytes) -> dict[str, Any]:
