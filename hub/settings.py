@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     REVCYCLE_DISCOUNT_PERCENT: int = Field(default=20, ge=0, le=100)
     REVCYCLE_UNRECOVERED_GRACE_DAYS: int = Field(default=14, ge=0)
     REVCYCLE_PAYOUT_WINDOW_DAYS: int = Field(default=5, ge=0)
+    # Scheduled reconciliation in the worker (0: none), and a reconcile soon after a ledger change
+    # (QuickBooks notifications), debounced so a burst of changes makes one run.
+    REVCYCLE_RECONCILE_INTERVAL_MINUTES: int = Field(default=60, ge=0)
+    REVCYCLE_RECONCILE_ON_LEDGER_CHANGE: bool = True
+    REVCYCLE_RECONCILE_DEBOUNCE_SECONDS: int = Field(default=60, ge=0)
     REVCYCLE_NOTIFY_URLS: str = ""  # comma list; a "slack+" prefix forces the Slack payload
     REVCYCLE_NOTIFY_SECRET: SecretStr | None = None
 

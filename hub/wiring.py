@@ -32,6 +32,8 @@ from connectors.stripe import StripeConfig, StripeConnector
 from connectors.stripe.config import DEFAULT_API_BASE as STRIPE_DEFAULT_API_BASE
 from hub.settings import Settings
 from jobs.queue import ArqQueue, InProcessQueue, JobFunction, JobQueue
+from jobs.reconcile import thresholds_from
+from jobs.reconcile_jobs import reconcile_soon
 from jobs.services import (
     SERVICES,
     JobsConfig,
@@ -80,6 +82,9 @@ def jobs_config(settings: Settings) -> JobsConfig:
         followups=parse_followups(settings.REVCYCLE_FOLLOWUPS),
         ledger_writeback=settings.REVCYCLE_LEDGER_WRITEBACK,
         deal_grace_days=settings.REVCYCLE_DEAL_GRACE_DAYS,
+        reconcile_interval_minutes=settings.REVCYCLE_RECONCILE_INTERVAL_MINUTES,
+        reconcile_debounce_s=settings.REVCYCLE_RECONCILE_DEBOUNCE_SECONDS,
+        thresholds=thresholds_from(settings),
         notify=parse_notify_urls(settings.REVCYCLE_NOTIFY_URLS),
         notify_secret=secret.get_secret_value() if secret else None,
     )
@@ -248,6 +253,7 @@ async def build_services(
         config=jobs_config(settings),
         connectors=connectors,
         http=http,
+        reconcile=reconcile_soon if settings.REVCYCLE_RECONCILE_ON_LEDGER_CHANGE else None,
         on_close=(close,),
     )
 

@@ -21,6 +21,7 @@ from canonical.records import Record, Source
 from canonical.store import Store
 from connectors.errors import ConnectorError
 from jobs.queue import JobQueue, QueueUnavailable
+from reconciliation.thresholds import Thresholds
 
 SERVICES: Final = "revcycle_services"
 T = TypeVar("T")
@@ -58,6 +59,9 @@ class JobsConfig:
     followups: frozenset[str] = frozenset(FOLLOWUP_KINDS)
     ledger_writeback: bool = False
     deal_grace_days: int = 14
+    reconcile_interval_minutes: int = 60  # 0: no scheduled reconciliation
+    reconcile_debounce_s: int = 60  # how long a ledger change waits for others before a run
+    thresholds: Thresholds = field(default_factory=Thresholds)
     notify: tuple[NotifyTarget, ...] = ()
     notify_secret: str | None = field(default=None, repr=False)
 

@@ -7,8 +7,8 @@ the worker runs the relay once, so a burst worker relays whatever is pending, pr
 queued, and exits.
 
 Scheduled: the relay every `relay_interval_s`, and a sync of every configured connector every
-`sync_interval_minutes`. Reconciliation (issue 6) adds its own `cron(...)` in `worker_options`
-next to the sync; nothing is scheduled for it yet.
+`sync_interval_minutes`, and a reconciliation every `reconcile_interval_minutes` (plus one soon
+after ledger changes: `jobs.reconcile_jobs`).
 
 `FUNCTIONS` are the same job functions by name, for `jobs.queue.InProcessQueue` (no Redis).
 """
@@ -26,6 +26,7 @@ from jobs.deals import check_unbilled_deal
 from jobs.events import process_event
 from jobs.notify import run_followup
 from jobs.queue import JobFunction
+from jobs.reconcile_jobs import scheduled_reconcile
 from jobs.relay import relay, relay_pending
 from jobs.services import SERVICES, JobsConfig, Services, services_of
 from jobs.sync import sync_source
@@ -54,6 +55,7 @@ FUNCTIONS: Final[Mapping[str, JobFunction]] = {
     "run_followup": run_followup,
     "check_unbilled_deal": check_unbilled_deal,
     "scheduled_sync": scheduled_sync,
+    "scheduled_reconcile": scheduled_reconcile,
 }
 
 
@@ -90,6 +92,9 @@ def worker_options(config: JobsConfig) -> dict[str, Any]:
     if config.sync_interval_minutes > 0:
         schedule = every_minutes(config.sync_interval_minutes)
         crons.append(cron(scheduled_sync, name="sync", unique=True, **schedule))
+    if config.reconcile_interval_minutes > 0:
+        schedule = every_minutes(config.reconcile_interval_minutes)
+        crons.append(cron(scheduled_reconcile, name="reconcile", unique=True, **schedule))
     return {
         "cron_jobs": crons,
         "max_tries": config.max_tries,

@@ -66,6 +66,8 @@ def demo_settings(
         "REVCYCLE_NOTIFY_URLS": notify_url,
         "REVCYCLE_NOTIFY_SECRET": None,
         "REVCYCLE_SYNC_INTERVAL_MINUTES": 0,  # the demo syncs when it means to
+        "REVCYCLE_RECONCILE_INTERVAL_MINUTES": 0,  # and reconciles when it means to
+        "REVCYCLE_RECONCILE_ON_LEDGER_CHANGE": False,
         "REVCYCLE_RETRY_BASE_SECONDS": 0.5,
         "REVCYCLE_WEBHOOK_SOURCES": None,
         "REVCYCLE_LOG_LEVEL": "warning",
