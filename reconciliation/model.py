@@ -255,6 +255,8 @@ class ReconcileResult:
     findings: tuple[Finding, ...]
     matches: MatchSummary
     metrics: Metrics
+    # Display names of the parties the findings name, for reports ("Acme Ltd", not "cus_…").
+    party_names: Mapping[SourceRef, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,12 @@ the same snapshot and date give the same result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from canonical.records import Finding
+from canonical.records import Finding, SourceRef
 from reconciliation.absorb import absorb
 from reconciliation.linking import LedgerIndex, MatchTally, Parties
 from reconciliation.metrics import compute_metrics
@@ -86,7 +86,19 @@ def reconcile(
         rates=rates,
         rates_currency=rates_currency,
     )
-    return ReconcileResult(as_of, found.findings, summary, metrics)
+    return ReconcileResult(
+        as_of, found.findings, summary, metrics, named_parties(snapshot, found.findings)
+    )
+
+
+def named_parties(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[SourceRef, str]:
+    """The names of the parties findings point at, as their own system records them."""
+    wanted = {f.party for f in findings if f.party is not None}
+    return {
+        ref: row.name
+        for row in snapshot.parties
+        if row.name and (ref := SourceRef(row.source, row.id)) in wanted
+    }
 
 
 def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:

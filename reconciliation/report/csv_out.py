@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Final
 
 from canonical.money import exponent
-from canonical.records import Finding
+from canonical.records import Finding, SourceRef
 from reconciliation.model import ReconcileResult
 
 COLUMNS: Final = (
@@ -23,6 +24,7 @@ COLUMNS: Final = (
     "key_id",
     "party_source",
     "party_id",
+    "party_name",
     "amount_minor",
     "currency",
     "amount",
@@ -36,7 +38,7 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def _row(finding: Finding) -> list[str]:
+def _row(finding: Finding, names: Mapping[SourceRef, str]) -> list[str]:
     money = finding.amount_at_stake
     party = finding.party
     return [
@@ -47,6 +49,7 @@ def _row(finding: Finding) -> list[str]:
         _cell(finding.key.source_id),
         party.source.value if party else "",
         _cell(party.source_id) if party else "",
+        _cell(names.get(party, "")) if party else "",
         str(money.minor),
         money.currency,
         f"{money.to_decimal():.{exponent(money.currency)}f}",
@@ -60,5 +63,5 @@ def to_csv(result: ReconcileResult) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerows(_row(f) for f in result.findings)
+    writer.writerows(_row(f, result.party_names) for f in result.findings)
     return out.getvalue()

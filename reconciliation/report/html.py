@@ -54,7 +54,7 @@ def _context(
     links: VendorLinks,
 ) -> dict[str, Any]:
     metrics = result.metrics
-    names = view.party_names(metrics)
+    names = view.party_names(metrics, result.party_names)
     rows = view.finding_rows(result.findings, names, links)
     statuses = Counter(f.status.value for f in result.findings)
     return {

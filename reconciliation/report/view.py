@@ -97,9 +97,12 @@ class WorklistRow:
     links: tuple[RecordLink, ...]
 
 
-def party_names(metrics: Metrics) -> dict[SourceRef, str]:
-    """Display names the metrics know for parties (risk scores and the worklist)."""
-    names = {score.party: score.display_name for score in metrics.risk}
+def party_names(
+    metrics: Metrics, known: Mapping[SourceRef, str] | None = None
+) -> dict[SourceRef, str]:
+    """Display names for parties: the reconciler's, then the risk scores' and the worklist's."""
+    names = dict(known or {})
+    names.update({score.party: score.display_name for score in metrics.risk})
     names.update({entry.party: entry.display_name for entry in metrics.worklist})
     return names
 
