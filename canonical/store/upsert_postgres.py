@@ -1,14 +1,18 @@
 """The PostgreSQL upsert: new rows are COPYed straight in; the others go through a staging table
 and one guarded INSERT … ON CONFLICT.
 
-Binary COPY is the cheapest way into PostgreSQL, so a batch is split by one indexed lookup:
-- rows whose key is not stored yet take ids from the table's sequence and are COPYed into the
-  table itself, inside a savepoint. If a concurrent writer stored one of those keys meanwhile, the
-  unique index refuses the COPY, the savepoint rolls back, and the batch takes the guarded path.
-- rows already stored are COPYed into a temporary staging table, then `INSERT … SELECT … ON
-  CONFLICT DO UPDATE … WHERE newer AND different`: a concurrent writer waits on the row lock and
-  re-checks the WHERE against the winner, so the write stays monotonic. `RETURNING (xmax = 0)`
-  tells created from updated.
+Binary COPY is the cheapest way into PostgreSQL, so a batch is planned by one indexed lookup that
+returns each key's stored version and content hash, and draws a sequence id for each key not
+stored yet:
+- rows not stored yet are COPYed with those ids into the table itself, inside a savepoint. If a
+  concurrent writer stored one of those keys meanwhile, the unique index refuses the COPY, the
+  savepoint rolls back, and the batch takes the guarded path.
+- rows stored with an older version and other content are COPYed into a temporary staging table,
+  then `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE newer AND different`: a concurrent writer
+  waits on the row lock and re-checks the WHERE against the winner, so the write stays monotonic.
+  `RETURNING (xmax = 0)` tells created from updated.
+- the rest (not newer, or the same content) are unchanged and not sent again: versions only grow,
+  so no later commit could make them newer.
 Lines of the written invoices are deleted (for updates) and COPYed into `invoice_lines`.
 """
 
@@ -22,7 +26,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from canonical.store.batches import Encoded, Key, UpsertCounts, line_rows
-from canonical.store.codecs import RecordCodec
+from canonical.store.codecs import VERSION_INDEX, RecordCodec
 from canonical.store.fields import Kind
 from canonical.store.record_tables import TABLE_NAMES
 
@@ -50,14 +54,17 @@ def _stage_columns(codec: RecordCodec[Any]) -> list[tuple[str, str, str]]:
 
 
 @functools.cache
-def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str, str]:
-    """(find stored keys, draw ids, CREATE the staging table, INSERT from it ON CONFLICT)."""
+def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
+    """(plan a batch, CREATE the staging table, INSERT from it ON CONFLICT)."""
     table = TABLE_NAMES[codec.record_type]
-    stored = (
-        f"SELECT t.source, t.source_id FROM {table} AS t "
-        "JOIN unnest($1::text[], $2::text[]) AS k(source, source_id) USING (source, source_id)"
+    # One round trip per batch: each key's stored version and hash, and for a key not stored yet
+    # a fresh id from the table's sequence (CASE evaluates nextval only for those).
+    plan = (
+        f"SELECT t.version, t.content_hash, CASE WHEN t.id IS NULL THEN "
+        f"nextval(pg_get_serial_sequence('{table}', 'id')) END "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, source_id, n) "
+        f"LEFT JOIN {table} AS t USING (source, source_id) ORDER BY k.n"
     )
-    ids = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
     columns = _stage_columns(codec)
     create = (
         f"CREATE TEMP TABLE {_STAGE} ("
@@ -78,7 +85,7 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str, str]:
         f"AND EXCLUDED.content_hash <> {table}.content_hash "
         "RETURNING id, source, source_id, (xmax = 0)"
     )
-    return stored, ids, create, upsert
+    return plan, create, upsert
 
 
 async def write(
@@ -86,18 +93,32 @@ async def write(
 ) -> UpsertCounts:
     # The first statement goes through SQLAlchemy: that opens the driver's transaction, which
     # the COPYs on the driver connection then join.
-    find_stored, _, _, _ = _statements(codec)
-    keys = list(zip(*[(row[0], row[1]) for row, _ in items], strict=True))
-    stored: set[Key] = {(s, i) for s, i in await conn.exec_driver_sql(find_stored, tuple(keys))}
+    plan, _, _ = _statements(codec)
+    keys = ([row[0] for row, _ in items], [row[1] for row, _ in items])
+    stored = (await conn.exec_driver_sql(plan, keys)).all()
+    fresh: list[Encoded] = []
+    ids: list[int] = []
+    newer: list[Encoded] = []
+    unchanged = 0
+    for item, (version, digest, new_id) in zip(items, stored, strict=True):
+        row = item[0]
+        if new_id is not None:
+            fresh.append(item)
+            ids.append(new_id)
+        elif row[VERSION_INDEX] > version and row[-1] != digest:
+            newer.append(item)  # the guarded statement re-checks this under the row lock
+        else:
+            # Versions only grow, so a row older than (or as new as) the stored one, or with
+            # its content, stays unchanged whatever another writer commits meanwhile.
+            unchanged += 1
+    counts = UpsertCounts(unchanged=unchanged)
     driver = (await conn.get_raw_connection()).driver_connection
-    fresh = [item for item in items if (item[0][0], item[0][1]) not in stored]
-    if fresh and await _copy_fresh(conn, driver, codec, fresh, synced_at):
-        counts = UpsertCounts(created=len(fresh))
-        rest = [item for item in items if (item[0][0], item[0][1]) in stored]
+    if fresh and await _copy_fresh(conn, driver, codec, fresh, ids, synced_at):
+        counts += UpsertCounts(created=len(fresh))
     else:
-        counts, rest = UpsertCounts(), items
-    if rest:
-        counts += await _guarded_upsert(conn, driver, codec, rest, synced_at)
+        newer += fresh
+    if newer:
+        counts += await _guarded_upsert(conn, driver, codec, newer, synced_at)
     return counts
 
 
@@ -106,11 +127,10 @@ async def _copy_fresh(
     driver: Any,
     codec: RecordCodec[Any],
     items: list[Encoded],
+    ids: list[int],
     synced_at: int,
 ) -> bool:
     """COPY rows not stored yet; False (and nothing written) if another writer stored one first."""
-    _, draw_ids, _, _ = _statements(codec)
-    ids = [row[0] for row in await conn.exec_driver_sql(draw_ids, (len(items),))]
     rows = [(row_id, *row, synced_at) for row_id, (row, _) in zip(ids, items, strict=True)]
     columns = ["id", *codec.columns, "synced_at"]
     savepoint = await conn.begin_nested()
@@ -134,7 +154,7 @@ async def _guarded_upsert(
     items: list[Encoded],
     synced_at: int,
 ) -> UpsertCounts:
-    _, _, create, upsert = _statements(codec)
+    _, create, upsert = _statements(codec)
     await conn.exec_driver_sql(create)
     columns = [name for name, _, _ in _stage_columns(codec)]
     await driver.copy_records_to_table(_STAGE, records=[row for row, _ in items], columns=columns)
