@@ -70,3 +70,15 @@ def line_rows(items: list[Encoded], ids: dict[Key, int]) -> list[Row]:
         if invoice_id is not None:
             rows += [(invoice_id, position, *line) for position, line in enumerate(lines)]
     return rows
+
+
+def keyed_line_rows(items: list[Encoded], ids: Sequence[int]) -> list[Row]:
+    """`(*line, invoice_id, position)` for every line of `items[i]`, under invoice id `ids[i]`.
+
+    The key goes last because appending to the encoded line copies one tuple, while unpacking
+    it behind a new head goes through a list: about a third cheaper on the bulk path.
+    """
+    rows: list[Row] = []
+    for (_, lines), invoice_id in zip(items, ids, strict=True):
+        rows += [line + (invoice_id, position) for position, line in enumerate(lines)]  # noqa: RUF005
+    return rows
