@@ -58,10 +58,12 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
     """(plan a batch, CREATE the staging table, INSERT from it ON CONFLICT)."""
     table = TABLE_NAMES[codec.record_type]
     # One round trip per batch: each key's stored version and hash, and for a key not stored yet
-    # a fresh id from the table's sequence (CASE evaluates nextval only for those).
+    # a fresh id from the table's sequence (CASE evaluates nextval only for those). The sequence
+    # is looked up once, in a sub-select: called per row, the lookup and the text -> regclass
+    # cast cost as much as nextval itself.
     plan = (
         f"SELECT t.version, t.content_hash, CASE WHEN t.id IS NULL THEN "
-        f"nextval(pg_get_serial_sequence('{table}', 'id')) END "
+        f"nextval((SELECT pg_get_serial_sequence('{table}', 'id')::regclass)) END "
         "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, source_id, n) "
         f"LEFT JOIN {table} AS t USING (source, source_id) ORDER BY k.n"
     )
