@@ -29,12 +29,6 @@ async def _json_body(request: Request) -> Any:
         return None
 
 
-def _faults_dict(faults: Faults) -> JSONObject:
-    # Not `Faults.as_dict()`: `dataclasses.asdict` deep-copies the dataclass's lock and fails.
-    names = ("rate_limit", "server_error", "latency_ms", "expire_tokens")
-    return {name: getattr(faults, name) for name in names}
-
-
 class SandboxAdmin:
     def __init__(self, store: StripeStore, faults: Faults, config: StripeConfig) -> None:
         self.store = store
@@ -59,7 +53,7 @@ class SandboxAdmin:
                 self.faults.update(changes)
             except ValueError as exc:
                 return _problem(400, str(exc))
-        return json_response(200, _faults_dict(self.faults))
+        return json_response(200, self.faults.as_dict())
 
     async def put_object(self, request: Request) -> Response:
         collection = request.path_params["collection"]
