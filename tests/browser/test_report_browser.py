@@ -9,16 +9,12 @@ persisted on the page and in the store. The screenshot is kept in test-artifacts
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from canonical.records import FindingStatus
@@ -28,7 +24,7 @@ from canonical.store.engine import begin, connect
 from gateway.app import create_app
 from reconciliation.model import ReconcileResult, RunSummary
 from reconciliation.report import VendorLinks
-from tests.gateway.conftest import OPS_TOKEN, RecordingQueue, default_config
+from tests.gateway.conftest import OPS_TOKEN, RecordingQueue, default_config, serving
 from tests.reconciliation.report_samples import SAMPLE_FINDINGS, sample_history, sample_result
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,27 +49,6 @@ if not CHROMIUM.exists():
 async_api = pytest.importorskip("playwright.async_api")
 # The findings lifecycle (acknowledge/resolve) is the reconciler's part of issue 6.
 LIFECYCLE_READY = all(hasattr(findings_repo, name) for name in ("acknowledge", "resolve"))
-
-
-@asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="on", log_level="warning", ws="none", access_log=False)
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest.fixture
