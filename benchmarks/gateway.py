@@ -6,7 +6,8 @@
 Two uvicorn processes with the same settings (one worker, uvloop, httptools, no access log):
 - bare: Starlette, `POST /webhooks/stripe` answering 200 without reading anything;
 - gateway: `gateway.app.create_app` on a fresh PostgreSQL database and Redis (a Redis database of
-  its own), so each request is verified, committed (group commit) and queued before its 200.
+  its own), so each request is verified and committed (group commit) before its 200, and its job
+  queued right after (`queued` counts the jobs in Redis at the end).
 
 One load generator, wrk, drives both with the same Lua script (benchmarks/gateway_load.lua): every
 request is a distinct Stripe event of about 1.5 KB, signed on the fly. Phases: max rate on bare,

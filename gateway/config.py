@@ -39,8 +39,8 @@ class GatewayConfig:
     signature_tolerance_s: int = 300
     # Group commit: at most this many events per INSERT; more wait for the next one.
     batch_max_events: int = 512
-    # Batches in flight at once, each committed on its own connection then queued. One is best on
-    # two cores: while it commits, the process parses the next batch, which grows larger.
-    inbox_writers: int = 1
+    # Batches in flight at once, each committed on its own connection: while one commits (the
+    # process waits on the WAL flush), the next is parsed and verified (see gateway.ingest).
+    inbox_writers: int = 2
     # Event loop rounds a writer lets run before taking a batch, so in-flight requests join it.
-    batch_gather_rounds: int = 6
+    batch_gather_rounds: int = 1

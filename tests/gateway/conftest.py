@@ -74,6 +74,13 @@ def stripe_signature(body: bytes, *, secret: str = STRIPE_SECRET, at: int | None
     return f"t={timestamp},v1={digest}"
 
 
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait for `condition`: jobs are queued just after the answer, not before it."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - polls state other tasks change
+            await asyncio.sleep(0.01)
+
+
 class RecordingQueue(InProcessQueue):
     """The in-process queue over a `process_event` that only records the ids it was given."""
 

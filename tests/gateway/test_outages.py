@@ -24,6 +24,7 @@ from tests.gateway.conftest import (
     GatewayFactory,
     RecordingQueue,
     default_config,
+    eventually,
     running_gateway,
     stripe_event,
     stripe_signature,
@@ -86,8 +87,11 @@ async def test_with_redis_down_the_event_is_acknowledged_and_stays_received(
     [stored] = await gateway.events()
     assert stored.status == "received"
     assert (await gateway.client.get("/readyz")).status_code == 503
-    metrics = (await gateway.client.get("/metrics")).text
-    assert "revcycle_enqueue_failures_total 1.0" in metrics
+    metrics: GatewayMetrics = gateway.app.state.metrics
+    await eventually(
+        lambda: metrics.registry.get_sample_value("revcycle_enqueue_failures_total") == 1
+    )
+    assert "revcycle_enqueue_failures_total 1.0" in (await gateway.client.get("/metrics")).text
 
 
 async def test_with_redis_up_the_job_is_written_where_arq_workers_read(
@@ -99,7 +103,9 @@ async def test_with_redis_up_the_job_is_written_where_arq_workers_read(
     assert await send(gateway, "evt_queued") == 200
     [stored] = await gateway.events()
     job = f"event:{stored.id}"
-    assert await arq_redis.zscore(queue_name, job) is not None
+    async with asyncio.timeout(5):  # queued just after the answer
+        while await arq_redis.zscore(queue_name, job) is None:  # noqa: ASYNC110 - polls Redis
+            await asyncio.sleep(0.01)
     assert await arq_redis.exists(job_key_prefix + job)
     assert (await gateway.client.get("/readyz")).status_code == 200
     await arq_redis.delete(queue_name, job_key_prefix + job)

@@ -1,0 +1,168 @@
+"""The group commit's order: commit, answer, then enqueue; and what happens when the queue fails.
+
+Every test runs the `Ingestor` on the real store (SQLite and PostgreSQL) with its real writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from canonical.store import Store
+from canonical.store import inbox as repo
+from canonical.store.engine import connect
+from canonical.store.inbox import NewEvent
+from canonical.store.inbox_fast import inbox_writer
+from gateway import ingest
+from gateway.ingest import Ingestor
+from gateway.metrics import GatewayMetrics
+from jobs.queue import QueueUnavailable
+from jobs.relay import relay_events
+from jobs.services import JobsConfig, Services
+from tests.gateway.conftest import RecordingQueue, eventually
+
+
+class GatedQueue(RecordingQueue):
+    """Records each `enqueue_many` call, and holds every call until `opened` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = asyncio.Event()
+        self.calls: list[list[str]] = []
+
+    async def enqueue_many(
+        self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]
+    ) -> None:
+        await self.opened.wait()
+        self.calls.append([job for job, _ in jobs])
+        await super().enqueue_many(function, jobs)
+
+
+class DownQueue(RecordingQueue):
+    """Redis down: every `enqueue_many` fails as `ArqQueue`'s does."""
+
+    async def enqueue_many(
+        self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]
+    ) -> None:
+        raise QueueUnavailable("cannot reach Redis: ConnectionRefusedError")
+
+
+def event(key: str) -> NewEvent:
+    return NewEvent("stripe", key, "invoice.paid", {"content-type": "application/json"}, b"{}")
+
+
+@asynccontextmanager
+async def running(
+    store: Store, queue: RecordingQueue, **options: Any
+) -> AsyncIterator[tuple[Ingestor, GatewayMetrics]]:
+    metrics = GatewayMetrics()
+    writers = options.get("writers", 2)
+    ingestor = Ingestor(
+        inbox_writer(store.engine, connections=writers),
+        queue,
+        clock=lambda: datetime.now(UTC),
+        metrics=metrics,
+        **options,
+    )
+    ingestor.start()
+    try:
+        yield ingestor, metrics
+    finally:
+        await ingestor.close()
+
+
+async def stored(store: Store) -> list[repo.InboxEvent]:
+    async with connect(store.engine) as conn:
+        return await repo.list_events(conn, limit=1000)
+
+
+def failures(metrics: GatewayMetrics) -> float:
+    value = metrics.registry.get_sample_value("revcycle_enqueue_failures_total")
+    return 0.0 if value is None else value
+
+
+async def test_the_answer_comes_after_the_commit_without_waiting_for_the_queue(
+    store: Store,
+) -> None:
+    queue = GatedQueue()
+    async with running(store, queue) as (ingestor, _):
+        [ident] = await asyncio.wait_for(ingestor.store([event("evt_fast")]), 5)
+        assert ident is not None
+        assert [e.id for e in await stored(store)] == [ident]  # committed before the answer
+        assert queue.calls == []  # the queue has not been reached yet
+        queue.opened.set()
+        await eventually(lambda: queue.calls == [[f"event:{ident}"]])
+        await queue.drain()
+    assert queue.processed == [ident]
+
+
+async def test_jobs_committed_while_the_queue_is_busy_go_in_one_call(store: Store) -> None:
+    queue = GatedQueue()
+    async with running(store, queue) as (ingestor, _):
+        first = await ingestor.store([event("evt_a")])
+        await asyncio.sleep(0.05)  # the enqueue loop now holds evt_a's job, waiting on the queue
+        second = await ingestor.store([event("evt_b")])
+        third = await ingestor.store([event("evt_c")])
+        queue.opened.set()
+        await eventually(lambda: len(queue.calls) == 2)
+    assert queue.calls == [
+        [f"event:{first[0]}"],
+        [f"event:{second[0]}", f"event:{third[0]}"],
+    ]
+
+
+async def test_with_the_queue_failing_after_the_answer_the_event_stays_received_for_the_relay(
+    store: Store,
+) -> None:
+    async with running(store, DownQueue()) as (ingestor, metrics):
+        [ident] = await ingestor.store([event("evt_lost_queue")])
+        await eventually(lambda: failures(metrics) == 1)
+    [kept] = await stored(store)
+    assert (kept.id, kept.status) == (ident, "received")
+
+    relay_queue = RecordingQueue()
+    services = Services(
+        store=store, queue=relay_queue, config=JobsConfig(relay_min_age_s=0), connectors={}
+    )
+    assert await relay_events(services) == 1
+    await relay_queue.drain()
+    assert relay_queue.processed == [ident]
+
+
+async def test_closing_queues_the_jobs_already_handed_over(store: Store) -> None:
+    queue = GatedQueue()
+    async with running(store, queue) as (ingestor, _):
+        ids = [(await ingestor.store([event(f"evt_close_{n}")]))[0] for n in range(3)]
+        asyncio.get_running_loop().call_later(0.05, queue.opened.set)
+    assert sorted(job for call in queue.calls for job in call) == sorted(
+        f"event:{ident}" for ident in ids
+    )
+
+
+async def test_closing_with_the_queue_hanging_leaves_the_jobs_to_the_relay(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "ENQUEUE_TIMEOUT_S", 0.1)
+    queue = GatedQueue()  # never opened
+    async with asyncio.timeout(5):
+        async with running(store, queue) as (ingestor, metrics):
+            await ingestor.store([event("evt_hung_queue")])
+    assert failures(metrics) == 1
+    [kept] = await stored(store)
+    assert kept.status == "received"
+
+
+async def test_concurrent_batches_store_a_key_sent_many_times_once(store: Store) -> None:
+    queue = RecordingQueue()
+    async with running(store, queue, writers=3, max_batch=1, gather_rounds=0) as (ingestor, _):
+        answers = await asyncio.gather(*(ingestor.store([event("evt_twice")]) for _ in range(30)))
+    await queue.drain()  # closing handed the job over
+    new = [ids[0] for ids in answers if ids[0] is not None]
+    assert len(new) == 1
+    assert [e.id for e in await stored(store)] == new
+    assert queue.processed == new
