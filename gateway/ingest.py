@@ -77,7 +77,8 @@ class Ingestor:
         self._pending: list[_Waiter] = []
         self._wake_writers = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._jobs: list[Job] = []
+        self._jobs: list[Job] = []  # handed over by the writers, not yet taken by the enqueuer
+        self._in_flight: list[Job] = []  # taken, the queue's answer awaited
         self._wake_enqueuer = asyncio.Event()
         self._enqueuer: asyncio.Task[None] | None = None
         self._closing = False
@@ -181,8 +182,9 @@ class Ingestor:
             await self._wake_enqueuer.wait()
             self._wake_enqueuer.clear()
             while self._jobs:
-                jobs, self._jobs = self._jobs, []
-                await self._enqueue(jobs)
+                self._in_flight, self._jobs = self._jobs, []
+                await self._enqueue(self._in_flight)
+                self._in_flight = []
             if self._closing:
                 return
 
@@ -194,10 +196,11 @@ class Ingestor:
         if not done:
             enqueuer.cancel()
             await asyncio.gather(enqueuer, return_exceptions=True)
-        if self._jobs:
-            self._metrics.enqueue_failures.inc(len(self._jobs))
-            log.warning("queue.left_to_relay", events=len(self._jobs))
-            self._jobs = []
+        left = len(self._in_flight) + len(self._jobs)
+        if left:
+            self._metrics.enqueue_failures.inc(left)
+            log.warning("queue.left_to_relay", events=left)
+        self._in_flight, self._jobs = [], []
 
     async def _enqueue(self, jobs: list[Job]) -> None:
         try:
