@@ -43,8 +43,9 @@ def find(snapshot: Snapshot, *, as_of: date, thresholds: Thresholds | None = Non
         Parties(snapshot.parties),
         charges_by_invoice=charges_by_invoice(snapshot),
     )
+    invoice_of = {c.id: inv for inv, cs in ctx.charges_by_invoice.items() for c in cs}
     outcome = invoices.invoice_findings(ctx)
-    paid = payments.payment_findings(ctx, outcome)
+    paid = payments.payment_findings(ctx, outcome, invoice_of)
     outcome.matched.clear()  # read by the payment rules only: free it before the rest runs
     raw = [
         *outcome.findings,
@@ -57,7 +58,6 @@ def find(snapshot: Snapshot, *, as_of: date, thresholds: Thresholds | None = Non
         *settlement.dispute_findings(ctx),
         *settlement.payout_findings(ctx),
     ]
-    invoice_of = {c.id: inv for inv, cs in ctx.charges_by_invoice.items() for c in cs}
     kept = absorb(raw, outcome.absorbed, invoice_of)
     kept.sort(key=lambda f: (f.kind.value, f.key))
     return Found(tuple(kept), ctx.tally, ctx.parties, ctx.ledger, ctx.charges_by_invoice)
@@ -103,21 +103,35 @@ def named_parties(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[Sourc
 
 def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
     """Each Stripe invoice's charges, through its invoice payments (by intent, or by charge)."""
-    by_intent: dict[str, list[Charge]] = {}
-    by_id: dict[str, Charge] = {}
+    # An intent nearly always has one charge: map it to that charge, and keep a list only for
+    # the few intents retried into several (a million one-item lists cost 60 MB and a second).
+    first_of: dict[str, Charge] = {}
+    more_of: dict[str, list[Charge]] = {}
     for charge in snapshot.charges:
-        by_id[charge.id] = charge
-        if charge.intent_id:
-            by_intent.setdefault(charge.intent_id, []).append(charge)
+        intent = charge.intent_id
+        if intent:
+            if intent not in first_of:
+                first_of[intent] = charge
+            elif intent in more_of:
+                more_of[intent].append(charge)
+            else:
+                more_of[intent] = [first_of[intent], charge]
+    by_id: dict[str, Charge] | None = None  # built only when a link names a charge itself
     result: dict[str, list[Charge]] = {}
     for link in snapshot.invoice_links:
-        found = by_intent.get(link.intent_id, []) if link.intent_id else []
-        if not found and link.charge_id in by_id:
-            found = [by_id[link.charge_id]]
+        found: list[Charge] = []
+        intent = link.intent_id
+        if intent and (single := first_of.get(intent)) is not None:
+            found = more_of.get(intent) or [single]
+        elif link.charge_id:
+            if by_id is None:
+                by_id = {c.id: c for c in snapshot.charges}
+            if (named := by_id.get(link.charge_id)) is not None:
+                found = [named]
         charges = result.get(link.invoice_id)
         if charges is None:
             # A new list sized to its charges (usually one), without repeats, first seen first.
-            result[link.invoice_id] = found[:1] if len(found) < 2 else list(dict.fromkeys(found))
+            result[link.invoice_id] = found if len(found) < 2 else list(dict.fromkeys(found))
         else:
             charges.extend(c for c in found if c not in charges)
     return result

@@ -15,6 +15,8 @@ def missing_in_billing(ctx: RuleContext) -> list[Finding]:
     known = {inv.id for inv in ctx.snapshot.invoices}
     found: list[Finding] = []
     for q in ctx.snapshot.ledger_invoices:
+        if not q.note:
+            continue
         for claimed in stripe_ids(q.note, "in"):
             if claimed not in known:
                 doc = q.number or q.id

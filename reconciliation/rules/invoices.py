@@ -7,7 +7,7 @@ which QuickBooks books at zero).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,7 +15,7 @@ from canonical.records import Finding, FindingKind, Source, SourceRef
 from reconciliation.linking import stripe_ids
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.snapshot import LedgerInvoice, StripeInvoice
+from reconciliation.snapshot import Charge, LedgerInvoice, StripeInvoice
 
 K = FindingKind
 
@@ -29,44 +29,42 @@ class InvoiceOutcome:
 
 def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
     out = InvoiceOutcome()
+    methods: Counter[MatchMethod | None] = Counter()
     pending: list[StripeInvoice] = []
+    by_number = ctx.ledger.invoice_by_number
+    by_note = ctx.ledger.invoice_by_note
+    past, grace = ctx.past, ctx.thresholds.ledger_grace_days
+    charges_of = ctx.charges_by_invoice
     for inv in ctx.snapshot.invoices:
-        out.findings.extend(_paid_twice(ctx, inv))
-        if not ctx.past(inv.finalized_at, ctx.thresholds.ledger_grace_days):
+        charges = charges_of.get(inv.id)
+        if charges is not None and len(charges) > 1:  # one charge (the common case) is no twice
+            out.findings.extend(_paid_twice(ctx, inv, charges))
+        if not past(inv.finalized_at, grace):
             continue
-        found = _by_convention(ctx, inv)
-        if found is None:
+        if inv.number and (q := by_number.get(inv.number)) is not None:
+            _settle(ctx, out, inv, q)
+            methods[MatchMethod.DOC_NUMBER] += 1
+        elif (q := by_note.get(inv.id)) is not None:
+            _settle(ctx, out, inv, q)
+            methods[MatchMethod.PRIVATE_NOTE] += 1
+        else:
             pending.append(inv)
-            continue
-        _settle(ctx, out, inv, *found)
     fallback = _Fallback(ctx, {q.id for q in out.matched.values()})
     for inv in pending:
         candidate = fallback.take(inv)
         if candidate is None:
-            ctx.tally.count(PairType.INVOICE, None)
+            methods[None] += 1
             out.absorbed.add(inv.id)
             detail = f"Stripe invoice {inv.number or inv.id} is not in QuickBooks"
             out.findings.append(_finding(ctx, K.MISSING_IN_LEDGER, inv, inv.total, detail))
         else:
-            _settle(ctx, out, inv, candidate, MatchMethod.AMOUNT_DATE)
+            _settle(ctx, out, inv, candidate)
+            methods[MatchMethod.AMOUNT_DATE] += 1
+    ctx.tally.count_all(PairType.INVOICE, methods)
     return out
 
 
-def _by_convention(
-    ctx: RuleContext, inv: StripeInvoice
-) -> tuple[LedgerInvoice, MatchMethod] | None:
-    ledger = ctx.ledger
-    if inv.number and (q := ledger.invoice_by_number.get(inv.number)) is not None:
-        return q, MatchMethod.DOC_NUMBER
-    if (q := ledger.invoice_by_note.get(inv.id)) is not None:
-        return q, MatchMethod.PRIVATE_NOTE
-    return None
-
-
-def _settle(
-    ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: LedgerInvoice, how: MatchMethod
-) -> None:
-    ctx.tally.count(PairType.INVOICE, how)
+def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: LedgerInvoice) -> None:
     out.matched[inv.id] = q
     finding = _compare(ctx, inv, q)
     if finding is not None:
@@ -112,10 +110,7 @@ def _finding(
     )
 
 
-def _paid_twice(ctx: RuleContext, inv: StripeInvoice) -> list[Finding]:
-    charges = ctx.charges_by_invoice.get(inv.id)
-    if charges is None or len(charges) < 2:
-        return []  # the common case, decided without sorting
+def _paid_twice(ctx: RuleContext, inv: StripeInvoice, charges: list[Charge]) -> list[Finding]:
     paid = sorted(
         (c for c in charges if c.status == "succeeded"),
         key=lambda c: (c.created_at is None, c.created_at, c.id),
@@ -143,7 +138,7 @@ class _Fallback:
         self._ctx = ctx
         self._free: dict[tuple[object, str, int], list[LedgerInvoice]] = defaultdict(list)
         for q in ctx.snapshot.ledger_invoices:
-            if q.id in claimed or stripe_ids(q.note, "in"):
+            if q.id in claimed or (q.note and stripe_ids(q.note, "in")):
                 continue
             party = ctx.parties.ref(Source.QUICKBOOKS, q.party_id)
             self._free[(party, q.currency, q.total)].append(q)

@@ -6,7 +6,8 @@ Stripe object named by two QuickBooks postings is a duplicate: the later posting
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from canonical.records import Finding, FindingKind, Source
@@ -20,28 +21,37 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Posting = LedgerPayment | LedgerNote
 
 
-def payment_findings(ctx: RuleContext, invoices: InvoiceOutcome) -> list[Finding]:
-    invoice_of = {c.id: inv for inv, cs in ctx.charges_by_invoice.items() for c in cs}
+def payment_findings(
+    ctx: RuleContext, invoices: InvoiceOutcome, invoice_of: Mapping[str, str]
+) -> list[Finding]:
+    """`invoice_of`: each charge's Stripe invoice (the last one, when several name it)."""
     found: list[Finding] = []
+    methods: Counter[MatchMethod | None] = Counter()
+    by_ref, postings = ctx.ledger.payment_by_ref, ctx.ledger.postings
+    past, grace = ctx.past, ctx.thresholds.ledger_grace_days
     for charge in ctx.snapshot.charges:
-        if charge.status != "succeeded":
+        if charge.status != "succeeded" or not past(charge.created_at, grace):
             continue
-        if not ctx.past(charge.created_at, ctx.thresholds.ledger_grace_days):
-            continue
-        named = ctx.ledger.payments_by_charge.get(charge.id, [])
-        matches: list[Posting] = [payment for payment, _ in named]
-        method = named[0][1] if named else None
-        if not named:
+        if (alone := by_ref.get(charge.id)) is not None and _agrees(alone, charge):
+            methods[MatchMethod.PAYMENT_REF] += 1
+            continue  # the common case: one posting, same currency and amount, no finding
+        named = postings(charge.id)
+        if named:
+            methods[named[0][1]] += 1
+            if len(named) == 1 and _agrees(named[0][0], charge):
+                continue  # the common case: one posting, same currency and amount, no finding
+            matches: list[Posting] = [payment for payment, _ in named]
+        else:
             ledger_invoice = invoices.matched.get(invoice_of.get(charge.id, ""))
             fallback = _fallback(ctx, charge, ledger_invoice)
-            if fallback is not None:
-                matches, method = [fallback], MatchMethod.LINKED_TXN
-        ctx.tally.count(PairType.PAYMENT, method)
-        if len(matches) == 1 and _agrees(matches[0], charge):
-            continue  # the common case: one posting, same currency and amount, no finding
+            methods[None if fallback is None else MatchMethod.LINKED_TXN] += 1
+            matches = [] if fallback is None else [fallback]
+            if fallback is not None and _agrees(fallback, charge):
+                continue
         found.extend(
             _compare(ctx, charge.id, charge.amount, charge.currency, matches, charge.party_id)
         )
+    ctx.tally.count_all(PairType.PAYMENT, methods)
     return found
 
 
