@@ -33,6 +33,8 @@ def stripe_ids(text: str | None, prefix: str) -> list[str]:
     if not text or "_" not in text:
         return []
     start = prefix + "_"
+    if text.startswith(start) and text.isascii() and text[len(start) :].isalnum():
+        return [text]  # the whole text is one id (a PaymentRefNum): what the pattern finds
     return [found for found in _STRIPE_ID.findall(text) if found.startswith(start)]
 
 
@@ -126,10 +128,14 @@ class LedgerIndex:
             for c in snapshot.charges
             if c.intent_id in named_intents and c.status == "succeeded"
         }
+        by_ref, by_charge = self.payment_by_ref, self.payments_by_charge
         for payment in snapshot.ledger_payments:
             refs = stripe_ids(payment.reference, "ch")
             if len(refs) == 1 and not payment.note:  # the common case: PaymentRefNum alone
-                self._post(refs[0], payment, MatchMethod.PAYMENT_REF)
+                if (charge_id := refs[0]) not in by_ref and charge_id not in by_charge:
+                    by_ref[charge_id] = payment  # the charge's first posting
+                else:
+                    self._post(charge_id, payment, MatchMethod.PAYMENT_REF)
                 continue
             named: dict[str, MatchMethod] = dict.fromkeys(refs, MatchMethod.PAYMENT_REF)
             for ident in stripe_ids(payment.note, "ch"):
@@ -218,7 +224,8 @@ class Parties:
         """The customer's one reference, or its own reference when it links to nothing."""
         if ident is None:
             return None
-        return self._canonical.get((source, ident), SourceRef(source, ident))
+        linked = self._canonical.get((source, ident))
+        return SourceRef(source, ident) if linked is None else linked
 
     def name(self, ref: SourceRef) -> str:
         return self._names.get(ref, ref.source_id)

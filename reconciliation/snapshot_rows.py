@@ -3,7 +3,8 @@
 `canonical.store.snapshot_loader.stream_compact` hands over rows whose columns are already in
 each named tuple's field order (see its `COMPACT_QUERIES`), so a row becomes a tuple with one
 C-level `_make` call; only parties (a `Source`) need a touch, and ledger payments' invoice ids
-(an array, a list from the driver) become a tuple while their values are shared. `CompactBuilder().add` is the sink:
+(an array, a list from the driver) become a tuple while their values are shared.
+`CompactBuilder().add` is the sink:
 
     builder = CompactBuilder()
     await stream_compact(store, builder.add)
@@ -13,7 +14,7 @@ C-level `_make` call; only parties (a `Source`) need a touch, and ledger payment
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from canonical.records import Source
 from reconciliation.snapshot import (
@@ -42,37 +43,51 @@ def _plain(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[An
     return lambda rows: map(make, rows)
 
 
-# family -> (the snapshot list it fills, how its rows become tuples, the columns whose values are
-# shared rather than repeated). The driver makes a new object for every value, so without sharing
-# a million invoices would carry a million copies of "usd" and of each customer id, and every
-# identifier that links two families (an invoice id on its invoice payment, a charge id in a
-# QuickBooks PaymentRefNum, a DocNumber on both sides, a QuickBooks invoice id in an allocation)
-# would be held twice. Shared are the few distinct party ids, statuses, currencies and dates, the
-# amounts (an invoice repeats its total as subtotal and amount paid, its charge and QuickBooks
-# records repeat it again) and those linking identifiers.
-_FAMILIES: Final[dict[str, tuple[str, Callable[[Rows], Iterable[Any]], tuple[int, ...]]]] = {
-    "parties": ("parties", _parties, (1,)),
-    "leads": ("leads", _plain(SalesLead._make), ()),
-    "deals": ("deals", _plain(SalesDeal._make), (1, 4, 5)),
-    "subscriptions": ("subscriptions", _plain(StripeSubscription._make), ()),
-    "invoices": (
+class _Family(NamedTuple):
+    """Where a family's rows go, how they become tuples, and which columns are shared."""
+
+    target: str  # the snapshot list it fills
+    convert: Callable[[Rows], Iterable[Any]]
+    values: tuple[int, ...] = ()  # few distinct values, or amounts: one shared table
+    links: tuple[int, ...] = ()  # identifiers another family holds too: another table
+
+
+# The driver makes a new object for every value, so without sharing a million invoices would carry
+# a million copies of "usd" and of each customer id, and every identifier that links two families
+# (an invoice id on its invoice payment, a charge id in a QuickBooks PaymentRefNum, a DocNumber on
+# both sides, a QuickBooks invoice id in an allocation) would be held twice. Shared values are the
+# few distinct party ids, statuses, currencies and dates, and the amounts (an invoice repeats its
+# total as subtotal and amount paid, its charge and QuickBooks records repeat it again). The
+# identifiers get a table of their own, so the millions of them do not crowd the small one out of
+# the CPU cache.
+_FAMILIES: Final[dict[str, _Family]] = {
+    "parties": _Family("parties", _parties, (1,)),
+    "leads": _Family("leads", _plain(SalesLead._make)),
+    "deals": _Family("deals", _plain(SalesDeal._make), (1, 4, 5)),
+    "subscriptions": _Family("subscriptions", _plain(StripeSubscription._make)),
+    "invoices": _Family(
         "invoices",
         _plain(StripeInvoice._make),
-        (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17),
+        (1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17),
+        (0, 10),
     ),
-    "ledger_invoices": ("ledger_invoices", _plain(LedgerInvoice._make), (0, 1, 2, 3, 4, 5, 8)),
-    "invoice_links": ("invoice_links", _plain(InvoiceLink._make), (0, 1, 2)),
-    "charge_links": ("invoice_links", _plain(InvoiceLink._make), (0, 2)),
-    "charges": ("charges", _plain(Charge._make), (0, 1, 2, 3, 4, 5)),
-    "ledger_payments": ("ledger_payments", _plain(LedgerPayment._make), (1, 2, 3, 4, 7, 8)),
-    "refunds": ("refunds", _plain(StripeMoney._make), (1, 3)),
-    "refund_receipts": ("refund_receipts", _plain(LedgerNote._make), (1, 4)),
-    "disputes": ("disputes", _plain(StripeMoney._make), (1, 3)),
-    "credit_notes": ("credit_notes", _plain(StripeMoney._make), (1, 3)),
-    "credit_memos": ("credit_memos", _plain(LedgerNote._make), (1, 4)),
-    "payouts": ("payouts", _plain(StripeMoney._make), (1, 3, 6)),
-    "journal_entries": ("journal_entries", _plain(LedgerNote._make), (1, 4)),
-    "deposits": ("deposits", _plain(LedgerNote._make), (1, 4)),
+    "ledger_invoices": _Family(
+        "ledger_invoices", _plain(LedgerInvoice._make), (1, 2, 3, 4, 8), (0, 5)
+    ),
+    "invoice_links": _Family("invoice_links", _plain(InvoiceLink._make), (), (0, 1, 2)),
+    "charge_links": _Family("invoice_links", _plain(InvoiceLink._make), (), (0, 2)),
+    "charges": _Family("charges", _plain(Charge._make), (1, 3, 4, 5), (0, 2)),
+    "ledger_payments": _Family(
+        "ledger_payments", _plain(LedgerPayment._make), (1, 2, 3, 7), (0, 4, 8)
+    ),
+    "refunds": _Family("refunds", _plain(StripeMoney._make), (1, 3)),
+    "refund_receipts": _Family("refund_receipts", _plain(LedgerNote._make), (1, 4)),
+    "disputes": _Family("disputes", _plain(StripeMoney._make), (1, 3)),
+    "credit_notes": _Family("credit_notes", _plain(StripeMoney._make), (1, 3)),
+    "credit_memos": _Family("credit_memos", _plain(LedgerNote._make), (1, 4)),
+    "payouts": _Family("payouts", _plain(StripeMoney._make), (1, 3, 6)),
+    "journal_entries": _Family("journal_entries", _plain(LedgerNote._make), (1, 4)),
+    "deposits": _Family("deposits", _plain(LedgerNote._make), (1, 4)),
 }
 
 FAMILIES: Final = frozenset(_FAMILIES)
@@ -81,28 +96,31 @@ FAMILIES: Final = frozenset(_FAMILIES)
 class CompactBuilder:
     """Feed `(family, rows)` batches with `add`; take the compact `snapshot` at the end.
 
-    The driver makes a new object for every value, so a million invoices would carry a million
-    copies of "usd" and of each customer id; the builder keeps one of each (a third less memory).
+    Equal values are held once (see `_FAMILIES`); the tables go with the builder.
     """
 
     def __init__(self) -> None:
         self.snapshot = Snapshot()
-        self._shared: dict[Any, Any] = {}
+        self._values: dict[Any, Any] = {}
+        self._links: dict[Any, Any] = {}
 
     def add(self, family: str, rows: Rows) -> None:
-        target, convert, shared = _FAMILIES[family]
-        items: list[Any] = getattr(self.snapshot, target)
-        items.extend(convert(self._share(rows, shared) if shared and rows else rows))
+        spec = _FAMILIES[family]
+        items: list[Any] = getattr(self.snapshot, spec.target)
+        if rows and (spec.values or spec.links):
+            rows = self._share(rows, spec)
+        items.extend(spec.convert(rows))
 
-    def _share(self, rows: Rows, shared: tuple[int, ...]) -> Rows:
+    def _share(self, rows: Rows, spec: _Family) -> Rows:
         # Column-wise, so the per-value work stays in C: transpose, swap each shared column's
         # values for the first equal one seen, transpose back.
         columns: list[Any] = list(zip(*rows, strict=True))
-        keep = self._shared.setdefault
-        for index in shared:
-            column = columns[index]
-            if isinstance(column[0], list):  # an array (allocated invoice ids): share its items
-                columns[index] = [tuple(map(keep, items, items)) for items in column]
-            else:
-                columns[index] = map(keep, column, column)
+        for table, shared in ((self._values, spec.values), (self._links, spec.links)):
+            keep = table.setdefault
+            for index in shared:
+                column = columns[index]
+                if isinstance(column[0], list):  # an array (allocated invoice ids): its items
+                    columns[index] = [tuple(map(keep, items, items)) for items in column]
+                else:
+                    columns[index] = map(keep, column, column)
         return list(zip(*columns, strict=True))

@@ -58,11 +58,13 @@ def histories(snapshot: Snapshot, as_of: date) -> dict[str, CustomerHistory]:
                 history = found[inv.party_id]
                 history.overdue.append(inv)
                 history.oldest_overdue = max(history.oldest_overdue, late)
-    customer_of = {}
+    disputed = {d.parent_id for d in snapshot.disputes}
+    customer_of = {}  # only the disputed charges' (a map of every charge: 80 MB at a million)
     for charge in snapshot.charges:
-        customer_of[charge.id] = charge.party_id
         if charge.status == "failed" and charge.party_id:
             found[charge.party_id].failed += 1
+        if charge.id in disputed:
+            customer_of[charge.id] = charge.party_id
     for dispute in snapshot.disputes:
         party = customer_of.get(dispute.parent_id or "")
         if party:

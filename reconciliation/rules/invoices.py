@@ -66,11 +66,22 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
 
 def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: LedgerInvoice) -> None:
     out.matched[inv.id] = q
+    if _agrees(inv, q):
+        return  # the common case, decided without building anything
     finding = _compare(ctx, inv, q)
     if finding is not None:
         out.findings.append(finding)
         if finding.kind is K.STATUS_MISMATCH:
             out.absorbed.add(inv.id)
+
+
+def _agrees(inv: StripeInvoice, q: LedgerInvoice) -> bool:
+    """True exactly when `_compare` finds nothing."""
+    return (
+        q.currency == inv.currency
+        and (q.balance <= 0 or inv.status not in ("paid", "void"))
+        and (q.total == inv.total or inv.status == "void")
+    )
 
 
 def _compare(ctx: RuleContext, inv: StripeInvoice, q: LedgerInvoice) -> Finding | None:
