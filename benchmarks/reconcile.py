@@ -114,14 +114,14 @@ async def copy_out(url: str, folder: Path) -> dict[str, Path]:
     return paths
 
 
-# Columns are c0, c1, … in the loader's order: Stripe invoice total c4, number c10; QuickBooks
-# invoice total c3, number c5; charge id c0, amount c4; QuickBooks payment amount c3, reference c4.
+# Columns are c0, c1, … in the loader's order: Stripe invoice total c4, number c9; QuickBooks
+# invoice total c3, number c5; charge id c0, amount c4; QuickBooks payment amount c2, reference c3.
 JOINS = """
 SELECT 'invoices', count(*) FILTER (WHERE q.c0 IS NULL), count(*) FILTER (WHERE q.c3 <> s.c4)
-FROM invoices AS s LEFT JOIN ledger_invoices AS q ON q.c5 = s.c10
+FROM invoices AS s LEFT JOIN ledger_invoices AS q ON q.c5 = s.c9
 UNION ALL
-SELECT 'payments', count(*) FILTER (WHERE q.c0 IS NULL), count(*) FILTER (WHERE q.c3 <> c.c4)
-FROM charges AS c LEFT JOIN ledger_payments AS q ON q.c4 = c.c0
+SELECT 'payments', count(*) FILTER (WHERE q.c0 IS NULL), count(*) FILTER (WHERE q.c2 <> c.c4)
+FROM charges AS c LEFT JOIN ledger_payments AS q ON q.c3 = c.c0
 """
 
 

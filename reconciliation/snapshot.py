@@ -43,7 +43,6 @@ class StripeInvoice(NamedTuple):
     subtotal: int
     discount: int
     tax: int
-    amount_paid: int
     remaining: int
     number: str | None
     created_at: datetime | None
@@ -99,13 +98,11 @@ class LedgerInvoice(NamedTuple):
     balance: int
     number: str | None
     note: str | None
-    created_at: datetime | None
     issued_on: date | None
 
 
 class LedgerPayment(NamedTuple):
     id: str
-    party_id: str | None
     currency: str
     amount: int
     reference: str | None
@@ -206,7 +203,6 @@ def _stripe_invoice(s: Snapshot, r: Invoice) -> None:
             _minor(r.subtotal),
             _minor(r.discount),
             _minor(r.tax),
-            _minor(r.amount_paid),
             _minor(r.balance),
             r.number,
             r.created_at,
@@ -230,7 +226,6 @@ def _ledger_invoice(s: Snapshot, r: Invoice) -> None:
             _minor(r.balance),
             r.number,
             r.private_note,
-            r.created_at,
             r.issued_on,
         )
     )
@@ -259,7 +254,6 @@ def _ledger_payment(s: Snapshot, r: Payment) -> None:
     s.ledger_payments.append(
         LedgerPayment(
             r.source_id,
-            r.party_id,
             r.amount.currency,
             r.amount.minor,
             r.reference,

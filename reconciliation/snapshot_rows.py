@@ -68,17 +68,17 @@ _FAMILIES: Final[dict[str, _Family]] = {
     "invoices": _Family(
         "invoices",
         _plain(StripeInvoice._make),
-        (1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17),
-        (0, 10),
+        (1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16),
+        (0, 9),
     ),
     "ledger_invoices": _Family(
-        "ledger_invoices", _plain(LedgerInvoice._make), (1, 2, 3, 4, 8), (0, 5)
+        "ledger_invoices", _plain(LedgerInvoice._make), (1, 2, 3, 4, 7), (0, 5)
     ),
     "invoice_links": _Family("invoice_links", _plain(InvoiceLink._make), (), (0, 1, 2)),
     "charge_links": _Family("invoice_links", _plain(InvoiceLink._make), (), (0, 2)),
     "charges": _Family("charges", _plain(Charge._make), (1, 3, 4, 5), (0, 2)),
     "ledger_payments": _Family(
-        "ledger_payments", _plain(LedgerPayment._make), (1, 2, 3, 7), (0, 4, 8)
+        "ledger_payments", _plain(LedgerPayment._make), (1, 2, 6), (0, 3, 7)
     ),
     "refunds": _Family("refunds", _plain(StripeMoney._make), (1, 3)),
     "refund_receipts": _Family("refund_receipts", _plain(LedgerNote._make), (1, 4)),

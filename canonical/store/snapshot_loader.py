@@ -103,15 +103,15 @@ COMPACT_QUERIES: Final[dict[str, str]] = {
         "invoices",
         "stripe",
         "source_id, party_id, status, currency, total_minor, coalesce(subtotal_minor, 0), "
-        "coalesce(discount_minor, 0), coalesce(tax_minor, 0), coalesce(amount_paid_minor, 0), "
-        f"coalesce(balance_minor, 0), number, {_at('created_at')}, {_at('finalized_at')}, "
+        "coalesce(discount_minor, 0), coalesce(tax_minor, 0), coalesce(balance_minor, 0), number, "
+        f"{_at('created_at')}, {_at('finalized_at')}, "
         f"{_at('paid_at')}, due_date, subscription_id, deal_id, discount_approved_by",
     ),
     "ledger_invoices": _select(
         "invoices",
         "quickbooks",
         "source_id, party_id, total_currency, total_minor, coalesce(balance_minor, 0), number, "
-        f"private_note, {_at('created_at')}, issued_on",
+        "private_note, issued_on",
     ),
     "invoice_links": _select(
         "invoice_payments", "stripe", "invoice_id, payment_intent_id, charge_id"
@@ -133,7 +133,7 @@ COMPACT_QUERIES: Final[dict[str, str]] = {
     "ledger_payments": _select(
         "payments",
         "quickbooks",
-        "source_id, party_id, amount_currency, amount_minor, reference, private_note, "
+        "source_id, amount_currency, amount_minor, reference, private_note, "
         f"{_at('created_at')}, paid_on, "
         "ARRAY(SELECT e->>'invoice_id' FROM json_array_elements(allocations) AS e)",
     ),

@@ -20,7 +20,7 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 def invoice(ident: str, **changes: object) -> StripeInvoice:
     base = StripeInvoice(
-        ident, "cus_1", "open", "USD", 10000, 10000, 0, 0, 0, 10000, None,
+        ident, "cus_1", "open", "USD", 10000, 10000, 0, 0, 10000, None,
         NOW - timedelta(days=40), NOW - timedelta(days=40), None, AS_OF - timedelta(days=10),
         None, None, None,
     )  # fmt: skip
