@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -90,3 +90,38 @@ async def test_bulk_seeded_rows_reconcile_to_exactly_the_planted_findings(
     assert kinds == planted.findings
     assert len(planted.findings) == 6  # every planted kind occurs at this size
     assert compact == from_records.snapshot
+
+
+def fresh(text: str) -> str:
+    """An equal string that is a new object, as the driver hands over."""
+    return "".join(list(text))
+
+
+def test_builder_holds_an_identifier_two_families_carry_once() -> None:
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    builder = CompactBuilder()
+    builder.add(
+        "invoices",
+        [(fresh("in_1"), "cus_1", "paid", "USD", 500, 500, 0, 0, 0, fresh("RC-1"), at, at, at,
+          None, None, None, None)],
+    )  # fmt: skip
+    builder.add(
+        "ledger_invoices", [(fresh("31"), "1", "USD", 500, 0, fresh("RC-1"), None, at.date())]
+    )
+    builder.add("invoice_links", [(fresh("in_1"), fresh("pi_1"), None)])
+    builder.add("charges", [(fresh("ch_1"), "cus_1", fresh("pi_1"), "succeeded", 500, "USD", at)])
+    builder.add(
+        "ledger_payments",
+        [(fresh("9"), "USD", 500, fresh("ch_1"), None, at, at.date(), [fresh("31")])],
+    )
+    s = builder.snapshot
+
+    (inv,), (q,), (link,), (ch,), (pay,) = (
+        s.invoices, s.ledger_invoices, s.invoice_links, s.charges, s.ledger_payments
+    )  # fmt: skip
+    assert link.invoice_id is inv.id
+    assert link.intent_id is ch.intent_id
+    assert q.number is inv.number
+    assert pay.reference is ch.id
+    assert pay.invoice_ids == ("31",)
+    assert pay.invoice_ids[0] is q.id
