@@ -122,7 +122,9 @@ class LedgerIndex:
     def _index_payments(self, snapshot: Snapshot) -> None:
         # A `pi_` in a memo stands for the one succeeded charge of that intent; only the intents
         # some memo names are looked up (a map of every charge would cost 80 MB at a million).
-        named_intents = {i for p in snapshot.ledger_payments for i in stripe_ids(p.note, "pi")}
+        named_intents = {
+            i for p in snapshot.ledger_payments if p.note for i in stripe_ids(p.note, "pi")
+        }
         succeeded = {
             c.intent_id: c.id
             for c in snapshot.charges

@@ -38,12 +38,18 @@ class RuleContext:
 
     def past(self, moment: datetime | None, days: int) -> bool:
         """True when more than `days` whole days separate `moment` from the as-of instant."""
-        if moment is None:
-            return False
+        return moment is not None and moment < self.cutoff(days)
+
+    def cutoff(self, days: int) -> datetime:
+        """The instant `days` before the as-of instant: a moment before it is `past`.
+
+        (now - moment > days  <=>  moment < now - days, exact arithmetic.) Loops over a million
+        records compare against it directly.
+        """
         cutoff = self._cutoffs.get(days)
         if cutoff is None:
             cutoff = self._cutoffs[days] = self._now - timedelta(days=days)
-        return moment < cutoff  # now - moment > days  <=>  moment < now - days (exact arithmetic)
+        return cutoff
 
     def finding(
         self,

@@ -33,13 +33,13 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
     pending: list[StripeInvoice] = []
     by_number = ctx.ledger.invoice_by_number
     by_note = ctx.ledger.invoice_by_note
-    past, grace = ctx.past, ctx.thresholds.ledger_grace_days
+    cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     charges_of = ctx.charges_by_invoice
     for inv in ctx.snapshot.invoices:
         charges = charges_of.get(inv.id)
         if charges is not None and len(charges) > 1:  # one charge (the common case) is no twice
             out.findings.extend(_paid_twice(ctx, inv, charges))
-        if not past(inv.finalized_at, grace):
+        if inv.finalized_at is None or inv.finalized_at >= cutoff:  # not yet past the grace
             continue
         if inv.number and (q := by_number.get(inv.number)) is not None:
             _settle(ctx, out, inv, q)

@@ -28,10 +28,10 @@ def payment_findings(
     found: list[Finding] = []
     methods: Counter[MatchMethod | None] = Counter()
     by_ref, postings = ctx.ledger.payment_by_ref, ctx.ledger.postings
-    past, grace = ctx.past, ctx.thresholds.ledger_grace_days
+    cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     for charge in ctx.snapshot.charges:
-        if charge.status != "succeeded" or not past(charge.created_at, grace):
-            continue
+        if charge.status != "succeeded" or charge.created_at is None or charge.created_at >= cutoff:
+            continue  # an attempt, or not yet past the grace
         if (alone := by_ref.get(charge.id)) is not None and _agrees(alone, charge):
             methods[MatchMethod.PAYMENT_REF] += 1
             continue  # the common case: one posting, same currency and amount, no finding
