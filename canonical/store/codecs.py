@@ -44,6 +44,7 @@ class RecordCodec(Generic[R]):
     columns: tuple[str, ...]  # in row order, content_hash last
     line_columns: tuple[str, ...]  # invoice lines only; empty otherwise
     encode: Callable[[R], tuple[Row, tuple[Row, ...]]]  # (row, line rows)
+    key: Callable[[R], tuple[str, str]]  # (source, source_id) as encoded, without the rest
     decode: Callable[[Sequence[Any], Sequence[Sequence[Any]]], R]  # (row, line rows) -> record
 
     @property
@@ -152,6 +153,10 @@ def build_codec(record_type: type[R]) -> RecordCodec[R]:
         f"    digest = _blake2b(_dumps({hashed}), digest_size=16).hexdigest()\n"
         f"    return ({', '.join(head_exprs)},) + body + (digest,), lines\n"
     )
+    key_exprs = [
+        e for spec in head if spec.name in HEAD_FIELDS[:2] for e in _encode_expr(spec, "r", {})
+    ]
+    key_source = f"def key(r):\n    return ({', '.join(key_exprs)})\n"
     args, index = [], 0
     for spec in head + body:
         expr, width = _decode_expr(spec, index, namespace)
@@ -168,6 +173,7 @@ def build_codec(record_type: type[R]) -> RecordCodec[R]:
         columns=columns,
         line_columns=line_columns,
         encode=_compile(encode_source, namespace, "encode"),
+        key=_compile(key_source, namespace, "key"),
         decode=_compile(decode_source, namespace, "decode"),
     )
 

@@ -20,12 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from canonical.errors import StoreError
 from canonical.records import Record
 from canonical.store import upsert_postgres, upsert_sqlite
-from canonical.store.batches import Encoded, UpsertCounts, encode_batch, newest_by_key
+from canonical.store.batches import (
+    Encoded,
+    UpsertCounts,
+    batch_keys,
+    encode_batch,
+    gc_paused,
+    newest_by_key,
+)
 from canonical.store.codecs import RecordCodec, codec_for
 from canonical.store.record_tables import TABLE_NAMES
 
 BATCH_SIZE: Final = 10_000
-PIPELINED_BATCH_SIZE: Final = 2_500
 YIELD_EVERY: Final = 500
 
 __all__ = ["UpsertCounts", "upsert_records"]
@@ -44,7 +50,7 @@ async def upsert_records(
             raise StoreError(f"{record_type.__name__} is not a synced record type")
         codec = codec_for(record_type)
         if conn.dialect.name == "postgresql":
-            counts += await _pipelined(conn, codec, group, synced_at)
+            counts += await _planned_while_encoding(conn, codec, group, synced_at)
         else:
             counts += await _one_batch_at_a_time(conn, codec, group, synced_at)
     return counts
@@ -57,42 +63,47 @@ async def _one_batch_at_a_time(
     # next batch meanwhile would only make the two fight over the GIL.
     counts = UpsertCounts()
     for start in range(0, len(records), BATCH_SIZE):
-        encoded = encode_batch(codec, records[start : start + BATCH_SIZE])
-        newest = newest_by_key(encoded)
-        counts += UpsertCounts(unchanged=len(encoded) - len(newest))
-        counts += await upsert_sqlite.write(conn, codec, newest, synced_at)
+        with gc_paused():
+            encoded = encode_batch(codec, records[start : start + BATCH_SIZE])
+            newest = newest_by_key(encoded)
+            counts += UpsertCounts(unchanged=len(encoded) - len(newest))
+            counts += await upsert_sqlite.write(conn, codec, newest, synced_at)
     return counts
 
 
-async def _pipelined(
+async def _planned_while_encoding(
     conn: AsyncConnection, codec: RecordCodec[Any], records: Sequence[Record], synced_at: int
 ) -> UpsertCounts:
-    """Encode the next batch while PostgreSQL, in its own process, writes the previous one."""
     counts = UpsertCounts()
-    writing: asyncio.Task[UpsertCounts] | None = None
-    try:
-        for start in range(0, len(records), PIPELINED_BATCH_SIZE):
-            items, dropped = await _encode_yielding(
-                codec, records[start : start + PIPELINED_BATCH_SIZE]
+    for start in range(0, len(records), BATCH_SIZE):
+        with gc_paused():
+            counts += await _postgres_batch(
+                conn, codec, records[start : start + BATCH_SIZE], synced_at
             )
-            counts += UpsertCounts(unchanged=dropped)
-            if writing is not None:
-                counts += await writing
-            writing = asyncio.create_task(upsert_postgres.write(conn, codec, items, synced_at))
-        if writing is not None:
-            counts += await writing
-    except BaseException:
-        if writing is not None:  # never leave a statement running on the connection
-            await asyncio.gather(writing, return_exceptions=True)
-        raise
     return counts
+
+
+async def _postgres_batch(
+    conn: AsyncConnection, codec: RecordCodec[Any], records: Sequence[Record], synced_at: int
+) -> UpsertCounts:
+    """Look the keys up while encoding the records: the lookup needs only the keys, so
+    PostgreSQL, in its own process, runs it while this one builds rows and hashes."""
+    planning = asyncio.create_task(upsert_postgres.plan(conn, codec, batch_keys(codec, records)))
+    try:
+        items, dropped = await _encode_yielding(codec, records)
+        stored = await planning
+    except BaseException:
+        await asyncio.gather(planning, return_exceptions=True)  # never leave it running
+        raise
+    written = await upsert_postgres.write(conn, codec, items, stored, synced_at)
+    return written + UpsertCounts(unchanged=dropped)
 
 
 async def _encode_yielding(
     codec: RecordCodec[Any], records: Sequence[Record]
 ) -> tuple[list[Encoded], int]:
     """The batch's newest rows and how many older duplicates were dropped, encoded in slices
-    with a yield after each, so the write in flight can take its next step."""
+    with a yield after each, so the lookup in flight is sent and its answer read."""
     encoded: list[Encoded] = []
     for start in range(0, len(records), YIELD_EVERY):
         encoded += encode_batch(codec, records[start : start + YIELD_EVERY])
