@@ -6,7 +6,8 @@ to the newest (the others count as unchanged). An invoice's lines are replaced w
 Deleted records are written with `deleted=True`, never removed.
 
 The backend writers (`upsert_postgres`, `upsert_sqlite`) take batches already encoded and
-deduplicated (`batches`).
+deduplicated (`batches`). On PostgreSQL the lookup of a batch's keys is sent before the batch is
+encoded, so the server runs it while this process builds the rows.
 """
 
 from __future__ import annotations

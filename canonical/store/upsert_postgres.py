@@ -54,8 +54,8 @@ def _stage_columns(codec: RecordCodec[Any]) -> list[tuple[str, str, str]]:
 
 
 @functools.cache
-def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
-    """(plan a batch, CREATE the staging table, INSERT from it ON CONFLICT)."""
+def plan_statement(codec: RecordCodec[Any]) -> str:
+    """The lookup of a batch's keys: `$1` sources and `$2` source ids, in the rows' order."""
     table = TABLE_NAMES[codec.record_type]
     # One round trip per batch: each key's stored version and hash, and for a key not stored yet
     # a fresh id from the table's sequence (CASE evaluates nextval only for those). The sequence
@@ -63,7 +63,7 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
     # cast cost as much as nextval itself. The stored row is a LATERAL subquery with LIMIT 1 so
     # that it stays one index probe per key: as a plain join, the planner, misled by a stale
     # size estimate, hashed the whole table for every batch (40 ms a batch at 100,000 rows).
-    plan = (
+    return (
         f"SELECT t.version, t.content_hash, CASE WHEN t.id IS NULL THEN "
         f"nextval((SELECT pg_get_serial_sequence('{table}', 'id')::regclass)) END "
         "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, source_id, n) "
@@ -71,6 +71,12 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
         "WHERE s.source = k.source AND s.source_id = k.source_id LIMIT 1) AS t ON true "
         "ORDER BY k.n"
     )
+
+
+@functools.cache
+def _statements(codec: RecordCodec[Any]) -> tuple[str, str]:
+    """(CREATE the staging table, INSERT from it ON CONFLICT)."""
+    table = TABLE_NAMES[codec.record_type]
     columns = _stage_columns(codec)
     create = (
         f"CREATE TEMP TABLE {_STAGE} ("
@@ -91,7 +97,7 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
         f"AND EXCLUDED.content_hash <> {table}.content_hash "
         "RETURNING id, source, source_id, (xmax = 0)"
     )
-    return plan, create, upsert
+    return create, upsert
 
 
 async def plan(conn: AsyncConnection, codec: RecordCodec[Any], keys: list[Key]) -> Sequence[Any]:
@@ -100,7 +106,7 @@ async def plan(conn: AsyncConnection, codec: RecordCodec[Any], keys: list[Key]) 
     # transaction, which the COPYs on the driver connection then join.
     sources = [source for source, _ in keys]
     source_ids = [source_id for _, source_id in keys]
-    result = await conn.exec_driver_sql(_statements(codec)[0], (sources, source_ids))
+    result = await conn.exec_driver_sql(plan_statement(codec), (sources, source_ids))
     return result.all()
 
 
@@ -176,7 +182,7 @@ async def _guarded_upsert(
     items: list[Encoded],
     synced_at: int,
 ) -> UpsertCounts:
-    _, create, upsert = _statements(codec)
+    create, upsert = _statements(codec)
     await conn.exec_driver_sql(create)
     columns = [name for name, _, _ in _stage_columns(codec)]
     await driver.copy_records_to_table(_STAGE, records=[row for row, _ in items], columns=columns)

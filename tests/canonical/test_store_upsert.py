@@ -13,9 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import StoreError
 from canonical.records import Invoice, InvoiceStatus, Party, Source
-from canonical.store import Store, UpsertCounts
+from canonical.store import Store, UpsertCounts, upgrade_async
+from canonical.store.batches import batch_keys
+from canonical.store.codecs import codec_for
 from canonical.store.engine import begin
 from canonical.store.schema import table_for
+from canonical.store.upsert import BATCH_SIZE
+from canonical.store.upsert_postgres import plan_statement
 from tests.canonical.test_store_samples import at, invoice, invoice_line, one_of_each, usd
 
 
@@ -242,25 +246,69 @@ async def test_any_order_of_versions_stores_the_newest(store: Store, versions: l
 
 
 async def test_a_bad_record_late_in_a_large_batch_writes_nothing(store: Store) -> None:
-    # Larger than one internal batch, so the failure comes while earlier rows are being written.
+    # Larger than one internal batch, so the failure comes after earlier rows were written.
+    count = BATCH_SIZE + 1000
     parties = [
-        Party(source=Source.STRIPE, source_id=f"cus_{n}", version=at(n)) for n in range(6000)
+        Party(source=Source.STRIPE, source_id=f"cus_{n}", version=at(n)) for n in range(count)
     ]
     naive = dataclasses.replace(parties[-1], version=at(0).replace(tzinfo=None))
 
-    with pytest.raises(StoreError, match="cus_5999"):
+    with pytest.raises(StoreError, match=f"cus_{count - 1}"):
         await store.upsert([*parties[:-1], naive])
 
     assert await store.count(Party) == 0
 
 
 async def test_a_large_batch_is_counted_exactly(store: Store) -> None:
+    # Spans two internal batches, each holding stored, newer and new records.
+    count = BATCH_SIZE + 2000
     parties = [
-        Party(source=Source.STRIPE, source_id=f"cus_{n}", version=at(1)) for n in range(6000)
+        Party(source=Source.STRIPE, source_id=f"cus_{n:06d}", version=at(1)) for n in range(count)
     ]
-    await store.upsert(parties[:2500])
-    newer = [dataclasses.replace(p, version=at(2), name="renamed") for p in parties[:1000]]
+    stored = parties[::2]
+    await store.upsert(stored)
+    newer = [dataclasses.replace(p, version=at(2), name="renamed") for p in parties[:1000:2]]
 
     counts = await store.upsert([*newer, *parties[1000:]])
 
-    assert counts == UpsertCounts(created=3500, updated=1000, unchanged=1500)
+    # The odd records from 1000 on are new; the even ones before 1000 newer; the rest stored.
+    fresh = (count - 1000) // 2
+    assert counts == UpsertCounts(created=fresh, updated=len(newer), unchanged=len(stored) - 500)
+    assert await store.count(Party) == len(stored) + fresh
+
+
+async def test_a_record_whose_key_cannot_be_stored_is_named_and_nothing_is_written(
+    store: Store,
+) -> None:
+    bad = dataclasses.replace(invoice("in_bad"), source=object())  # type: ignore[arg-type]
+
+    with pytest.raises(StoreError, match="in_bad"):
+        await store.upsert([invoice("in_ok"), bad])
+
+    assert await store.count(Invoice) == 0
+
+
+@pytest.mark.postgres
+async def test_the_lookup_probes_the_key_index_however_large_the_table(postgres_url: str) -> None:
+    # As a plain join, the planner hashed the whole table for each batch once the table, not
+    # yet analysed, outgrew its estimate: every batch then cost as much as the table's size.
+    await upgrade_async(postgres_url)
+    store = Store.from_url(postgres_url)
+    codec = codec_for(Party)
+    parties = [
+        Party(source=Source.STRIPE, source_id=f"cus_big_{n}", version=at(1)) for n in range(20_000)
+    ]
+    try:
+        await store.upsert(parties)
+        keys = batch_keys(codec, parties[:5000])
+        async with begin(store.engine) as conn:
+            result = await conn.exec_driver_sql(
+                f"EXPLAIN {plan_statement(codec)}",
+                ([source for source, _ in keys], [source_id for _, source_id in keys]),
+            )
+            shown = "\n".join(row[0] for row in result.all())
+    finally:
+        await store.close()
+
+    assert "Seq Scan on parties" not in shown
+    assert "Index Scan using uq_parties_source_source_id" in shown

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import dataclasses
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from canonical.errors import StoreError
+from canonical.records import Invoice, Source
+from canonical.store.batches import batch_keys, gc_paused, keyed_line_rows
+from canonical.store.codecs import codec_for
+from tests.canonical.test_store_samples import at, invoice
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_enabled:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_the_collector_is_paused_inside_the_block_and_back_after() -> None:
+    with gc_paused():
+        assert not gc.isenabled()
+
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_the_collector_is_back_when_the_block_raises() -> None:
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError
+
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_collector_the_caller_turned_off_stays_off() -> None:
+    gc.disable()
+
+    with gc_paused():
+        pass
+
+    assert not gc.isenabled()
+
+
+def test_batch_keys_are_distinct_and_sorted() -> None:
+    records = [invoice("in_2"), invoice("in_1", version=at(5)), invoice("in_1"), invoice("in_0")]
+
+    keys = batch_keys(codec_for(Invoice), records)
+
+    assert keys == [("stripe", "in_0"), ("stripe", "in_1"), ("stripe", "in_2")]
+
+
+def test_batch_keys_are_encoded_as_the_rows_are() -> None:
+    record = invoice("in_1")
+    codec = codec_for(Invoice)
+
+    (key,) = batch_keys(codec, [record])
+
+    row, _ = codec.encode(record)
+    assert key == (row[0], row[1])
+    assert type(key[0]) is str  # the enum's value, as stored, not the member
+
+
+def test_a_record_whose_key_cannot_be_encoded_is_named() -> None:
+    bad = dataclasses.replace(invoice("in_bad"), source=object())  # type: ignore[arg-type]
+
+    with pytest.raises(StoreError, match="in_bad"):
+        batch_keys(codec_for(Invoice), [invoice("in_ok"), bad])
+
+
+def test_line_rows_carry_their_invoice_id_and_position_last() -> None:
+    codec = codec_for(Invoice)
+    first, second = codec.encode(invoice("in_1")), codec.encode(invoice("in_2"))
+
+    rows = list(keyed_line_rows([first, second], [7, 9]))
+
+    expected = [line + (7, n) for n, line in enumerate(first[1])]  # noqa: RUF005
+    expected += [line + (9, n) for n, line in enumerate(second[1])]  # noqa: RUF005
+    assert rows == expected
+    assert len(first[1]) > 0
+
+
+def test_sources_are_plain_strings_in_keys_of_every_source() -> None:
+    records = [dataclasses.replace(invoice("in_1"), source=source) for source in Source]
+
+    keys = batch_keys(codec_for(Invoice), records)
+
+    assert keys == sorted((source.value, "in_1") for source in Source)
