@@ -66,13 +66,51 @@ def encode_batch(codec: RecordCodec[Any], records: Sequence[Record]) -> list[Enc
         raise StoreError(f"cannot store {name} {bad.source}/{bad.source_id}: {error}") from error
 
 
-def batch_keys(codec: RecordCodec[Any], records: Sequence[Record]) -> list[Key]:
-    """The distinct keys of `records`, sorted: the order of `newest_by_key`'s rows."""
-    try:  # dict, not set: it keeps the callers' order, which is often sorted already
-        return sorted(dict.fromkeys(map(codec.key, records)))
+def by_key(codec: RecordCodec[Any], records: Sequence[Record]) -> dict[Key, Record]:
+    """Each key's record (the last one, where a key repeats), in key order: the order of
+    `newest_by_key`'s rows."""
+    try:  # a batch is often sorted already, which keeps this sort cheap
+        keyed = dict(zip(map(codec.key, records), records, strict=True))
     except (TypeError, AttributeError, ValueError):
         encode_batch(codec, records)  # names the record that cannot be stored
         raise
+    return {key: keyed[key] for key in sorted(keyed)}
+
+
+class KeyOrdered:
+    """A batch's encoded rows, one per key in key order, encoded ahead or when first read.
+
+    A COPY can start before every record is encoded: the rest are encoded as the COPY reads
+    them, while the server inserts the rows already sent.
+    """
+
+    __slots__ = ("_codec", "_records", "items")
+
+    def __init__(
+        self, codec: RecordCodec[Any], records: Sequence[Record], items: list[Encoded]
+    ) -> None:
+        self._codec = codec
+        self._records = records  # one per key, in key order; `items` encodes a prefix
+        self.items = items
+
+    @classmethod
+    def encoded(cls, codec: RecordCodec[Any], items: list[Encoded]) -> KeyOrdered:
+        return cls(codec, [], items)
+
+    def __len__(self) -> int:
+        return max(len(self._records), len(self.items))
+
+    def __getitem__(self, index: int) -> Encoded:
+        items = self.items
+        if index >= len(items):
+            self.encode_ahead(index + 1 - len(items))
+        return items[index]
+
+    def encode_ahead(self, count: int) -> bool:
+        """Encode up to `count` more records; False once all are encoded."""
+        done = len(self.items)
+        self.items += encode_batch(self._codec, self._records[done : done + count])
+        return len(self.items) < len(self._records)
 
 
 def _encodes(codec: RecordCodec[Any], record: Record) -> bool:

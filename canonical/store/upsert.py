@@ -23,8 +23,9 @@ from canonical.records import Record
 from canonical.store import upsert_postgres, upsert_sqlite
 from canonical.store.batches import (
     Encoded,
+    KeyOrdered,
     UpsertCounts,
-    batch_keys,
+    by_key,
     encode_batch,
     gc_paused,
     newest_by_key,
@@ -88,21 +89,31 @@ async def _postgres_batch(
     conn: AsyncConnection, codec: RecordCodec[Any], records: Sequence[Record], synced_at: int
 ) -> UpsertCounts:
     """Look the keys up while encoding the records: the lookup needs only the keys, so
-    PostgreSQL, in its own process, runs it while this one builds rows and hashes."""
-    planning = asyncio.create_task(upsert_postgres.plan(conn, codec, batch_keys(codec, records)))
+    PostgreSQL, in its own process, runs it while this one builds rows and hashes. Once the
+    answer is in, the writes start; the records not encoded yet are encoded as they are sent."""
+    keyed = by_key(codec, records)
+    planning = asyncio.create_task(upsert_postgres.plan(conn, codec, list(keyed)))
     try:
-        items, dropped = await _encode_yielding(codec, records)
+        if len(keyed) == len(records):
+            batch = KeyOrdered(codec, list(keyed.values()), [])
+            for _ in range(0, len(records), YIELD_EVERY):
+                if planning.done() or not batch.encode_ahead(YIELD_EVERY):
+                    break
+                await asyncio.sleep(0)  # lets the lookup be sent and its answer read
+            dropped = 0
+        else:  # a key repeats: encode everything to keep each key's newest version
+            batch, dropped = await _newest_encoded(codec, records)
         stored = await planning
     except BaseException:
         await asyncio.gather(planning, return_exceptions=True)  # never leave it running
         raise
-    written = await upsert_postgres.write(conn, codec, items, stored, synced_at)
+    written = await upsert_postgres.write(conn, codec, batch, stored, synced_at)
     return written + UpsertCounts(unchanged=dropped)
 
 
-async def _encode_yielding(
+async def _newest_encoded(
     codec: RecordCodec[Any], records: Sequence[Record]
-) -> tuple[list[Encoded], int]:
+) -> tuple[KeyOrdered, int]:
     """The batch's newest rows and how many older duplicates were dropped, encoded in slices
     with a yield after each, so the lookup in flight is sent and its answer read."""
     encoded: list[Encoded] = []
@@ -110,4 +121,4 @@ async def _encode_yielding(
         encoded += encode_batch(codec, records[start : start + YIELD_EVERY])
         await asyncio.sleep(0)
     newest = newest_by_key(encoded)
-    return newest, len(encoded) - len(newest)
+    return KeyOrdered.encoded(codec, newest), len(encoded) - len(newest)

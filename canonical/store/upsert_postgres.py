@@ -25,7 +25,8 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from canonical.store.batches import Encoded, Key, UpsertCounts, keyed_line_rows
+from canonical.errors import StoreError
+from canonical.store.batches import Encoded, Key, KeyOrdered, UpsertCounts, keyed_line_rows
 from canonical.store.codecs import VERSION_INDEX, RecordCodec
 from canonical.store.fields import Kind
 from canonical.store.record_tables import TABLE_NAMES
@@ -113,35 +114,39 @@ async def plan(conn: AsyncConnection, codec: RecordCodec[Any], keys: list[Key]) 
 async def write(
     conn: AsyncConnection,
     codec: RecordCodec[Any],
-    items: list[Encoded],
+    batch: KeyOrdered,
     stored: Sequence[Any],
     synced_at: int,
 ) -> UpsertCounts:
-    """Write `items` (`newest_by_key`'s rows) as `plan` found their keys (`stored`)."""
-    fresh: list[Encoded] = []
+    """Write `batch` as `plan` found its keys (`stored`)."""
+    fresh: list[int] = []  # positions in the batch
     ids: list[int] = []
     newer: list[Encoded] = []
     unchanged = 0
-    for item, (version, digest, new_id) in zip(items, stored, strict=True):
-        row = item[0]
+    for index, (version, digest, new_id) in enumerate(stored):
         if new_id is not None:
-            fresh.append(item)
+            fresh.append(index)
             ids.append(new_id)
-        elif row[VERSION_INDEX] > version and row[-1] != digest:
+            continue
+        item = batch[index]
+        row = item[0]
+        if row[VERSION_INDEX] > version and row[-1] != digest:
             newer.append(item)  # the guarded statement re-checks this under the row lock
         else:
             # Versions only grow, so a row older than (or as new as) the stored one, or with
             # its content, stays unchanged whatever another writer commits meanwhile.
             unchanged += 1
+    if len(stored) != len(batch):
+        raise StoreError("the key lookup answered for another batch")
     counts = UpsertCounts(unchanged=unchanged)
     # Ascending ids append at the right edge of each index (the plan draws them in key order
     # today; sorting keeps that whatever plan the server picks).
     ids.sort()
     driver = (await conn.get_raw_connection()).driver_connection
-    if fresh and await _copy_fresh(conn, driver, codec, fresh, ids, synced_at):
+    if fresh and await _copy_fresh(conn, driver, codec, batch, fresh, ids, synced_at):
         counts += UpsertCounts(created=len(fresh))
     else:
-        newer += fresh
+        newer += [batch[index] for index in fresh]
     if newer:
         counts += await _guarded_upsert(conn, driver, codec, newer, synced_at)
     return counts
@@ -151,15 +156,16 @@ async def _copy_fresh(
     conn: AsyncConnection,
     driver: Any,
     codec: RecordCodec[Any],
-    items: list[Encoded],
+    batch: KeyOrdered,
+    fresh: list[int],
     ids: list[int],
     synced_at: int,
 ) -> bool:
     """COPY rows not stored yet; False (and nothing written) if another writer stored one first."""
     # The bookkeeping goes last: appending to the encoded tuple copies it once, while unpacking
-    # it (ruff's RUF005) goes through a list. The rows are made as the COPY reads them, so
-    # PostgreSQL inserts the first ones while the last ones are built.
-    rows = (row + (synced_at, row_id) for row_id, (row, _) in zip(ids, items, strict=True))  # noqa: RUF005
+    # it goes through a list. The rows are made (and records not encoded yet, encoded) as the
+    # COPY reads them, so PostgreSQL inserts the first ones meanwhile.
+    rows = (batch[index][0] + (synced_at, row_id) for index, row_id in zip(fresh, ids, strict=True))
     columns = [*codec.columns, "synced_at", "id"]
     savepoint = await conn.begin_nested()
     try:
@@ -167,7 +173,7 @@ async def _copy_fresh(
             TABLE_NAMES[codec.record_type], records=rows, columns=columns
         )
         if codec.has_lines:
-            await _copy_lines(driver, codec, items, ids)
+            await _copy_lines(driver, codec, [batch[index] for index in fresh], ids)
     except asyncpg.UniqueViolationError:
         await savepoint.rollback()
         return False

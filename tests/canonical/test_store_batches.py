@@ -8,7 +8,7 @@ import pytest
 
 from canonical.errors import StoreError
 from canonical.records import Invoice, Source
-from canonical.store.batches import batch_keys, gc_paused, keyed_line_rows
+from canonical.store.batches import KeyOrdered, by_key, gc_paused, keyed_line_rows
 from canonical.store.codecs import codec_for
 from tests.canonical.test_store_samples import at, invoice
 
@@ -48,19 +48,20 @@ def test_a_collector_the_caller_turned_off_stays_off() -> None:
     assert not gc.isenabled()
 
 
-def test_batch_keys_are_distinct_and_sorted() -> None:
+def test_records_by_key_are_one_per_key_in_key_order() -> None:
     records = [invoice("in_2"), invoice("in_1", version=at(5)), invoice("in_1"), invoice("in_0")]
 
-    keys = batch_keys(codec_for(Invoice), records)
+    keyed = by_key(codec_for(Invoice), records)
 
-    assert keys == [("stripe", "in_0"), ("stripe", "in_1"), ("stripe", "in_2")]
+    assert list(keyed) == [("stripe", "in_0"), ("stripe", "in_1"), ("stripe", "in_2")]
+    assert list(keyed.values()) == [records[3], records[2], records[0]]
 
 
-def test_batch_keys_are_encoded_as_the_rows_are() -> None:
+def test_keys_are_encoded_as_the_rows_are() -> None:
     record = invoice("in_1")
     codec = codec_for(Invoice)
 
-    (key,) = batch_keys(codec, [record])
+    (key,) = by_key(codec, [record])
 
     row, _ = codec.encode(record)
     assert key == (row[0], row[1])
@@ -71,7 +72,7 @@ def test_a_record_whose_key_cannot_be_encoded_is_named() -> None:
     bad = dataclasses.replace(invoice("in_bad"), source=object())  # type: ignore[arg-type]
 
     with pytest.raises(StoreError, match="in_bad"):
-        batch_keys(codec_for(Invoice), [invoice("in_ok"), bad])
+        by_key(codec_for(Invoice), [invoice("in_ok"), bad])
 
 
 def test_line_rows_carry_their_invoice_id_and_position_last() -> None:
@@ -89,6 +90,37 @@ def test_line_rows_carry_their_invoice_id_and_position_last() -> None:
 def test_sources_are_plain_strings_in_keys_of_every_source() -> None:
     records = [dataclasses.replace(invoice("in_1"), source=source) for source in Source]
 
-    keys = batch_keys(codec_for(Invoice), records)
+    keyed = by_key(codec_for(Invoice), records)
 
-    assert keys == sorted((source.value, "in_1") for source in Source)
+    assert list(keyed) == sorted((source.value, "in_1") for source in Source)
+
+
+def test_a_key_ordered_batch_encodes_ahead_in_steps_until_all_are() -> None:
+    codec = codec_for(Invoice)
+    records = [invoice(f"in_{n}") for n in range(5)]
+    batch = KeyOrdered(codec, records, [])
+
+    assert batch.encode_ahead(2)
+    assert batch.encode_ahead(2)
+    assert not batch.encode_ahead(2)
+    assert batch.items == [codec.encode(record) for record in records]
+
+
+def test_a_key_ordered_batch_encodes_what_is_read_before_its_turn() -> None:
+    codec = codec_for(Invoice)
+    records = [invoice(f"in_{n}") for n in range(5)]
+    batch = KeyOrdered(codec, records, [])
+
+    assert batch[3] == codec.encode(records[3])
+    assert len(batch.items) == 4
+    assert len(batch) == 5
+
+
+def test_a_key_ordered_batch_of_encoded_rows_reads_them_back() -> None:
+    codec = codec_for(Invoice)
+    items = [codec.encode(invoice(f"in_{n}")) for n in range(3)]
+
+    batch = KeyOrdered.encoded(codec, items)
+
+    assert len(batch) == 3
+    assert [batch[n] for n in range(3)] == items

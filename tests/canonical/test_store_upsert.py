@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from canonical.errors import StoreError
 from canonical.records import Invoice, InvoiceStatus, Party, Source
 from canonical.store import Store, UpsertCounts, upgrade_async
-from canonical.store.batches import batch_keys
+from canonical.store.batches import by_key
 from canonical.store.codecs import codec_for
 from canonical.store.engine import begin
 from canonical.store.schema import table_for
@@ -201,6 +201,31 @@ async def test_two_writers_on_one_record_the_newest_wins(
     assert stored.status is InvoiceStatus.PAID
 
 
+async def test_new_rows_colliding_with_another_writers_commit_are_written_through_the_guard(
+    store_url: str, store: Store
+) -> None:
+    # The second writer finds every key new, so it COPYs them; the last one collides with the
+    # first writer's row once that commits, and the whole batch takes the guarded path again.
+    batch = [invoice(f"in_{n:05d}", version=at(2), attempt_count=2) for n in range(3000)]
+    other = Store.from_url(store_url)
+    try:
+        async with store.transaction() as tx:
+            await tx.upsert([invoice("in_02999", version=at(1))])
+            waiting = asyncio.create_task(other.upsert(batch))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # the second writer waits for the first's lock
+        counts = await waiting
+    finally:
+        await other.close()
+
+    assert counts == UpsertCounts(created=2999, updated=1)
+    assert await store.count(Invoice) == 3000
+    stored = await store.get(Invoice, "stripe", "in_02999")
+    assert stored is not None
+    assert stored.attempt_count == 2
+    assert len(stored.lines) == len(batch[-1].lines)
+
+
 async def test_many_concurrent_writers_leave_the_newest_version(
     store_url: str, store: Store
 ) -> None:
@@ -300,7 +325,7 @@ async def test_the_lookup_probes_the_key_index_however_large_the_table(postgres_
     ]
     try:
         await store.upsert(parties)
-        keys = batch_keys(codec, parties[:5000])
+        keys = list(by_key(codec, parties[:5000]))
         async with begin(store.engine) as conn:
             result = await conn.exec_driver_sql(
                 f"EXPLAIN {plan_statement(codec)}",
