@@ -25,7 +25,6 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from canonical.errors import StoreError
 from canonical.store.batches import Encoded, Key, KeyOrdered, UpsertCounts, keyed_line_rows
 from canonical.store.codecs import VERSION_INDEX, RecordCodec
 from canonical.store.fields import Kind
@@ -123,7 +122,7 @@ async def write(
     ids: list[int] = []
     newer: list[Encoded] = []
     unchanged = 0
-    for index, (version, digest, new_id) in enumerate(stored):
+    for index, (version, digest, new_id) in zip(range(len(batch)), stored, strict=True):
         if new_id is not None:
             fresh.append(index)
             ids.append(new_id)
@@ -136,8 +135,6 @@ async def write(
             # Versions only grow, so a row older than (or as new as) the stored one, or with
             # its content, stays unchanged whatever another writer commits meanwhile.
             unchanged += 1
-    if len(stored) != len(batch):
-        raise StoreError("the key lookup answered for another batch")
     counts = UpsertCounts(unchanged=unchanged)
     # Ascending ids append at the right edge of each index (the plan draws them in key order
     # today; sorting keeps that whatever plan the server picks).

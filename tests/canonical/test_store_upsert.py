@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import StoreError
 from canonical.records import Invoice, InvoiceStatus, Party, Source
-from canonical.store import Store, UpsertCounts, upgrade_async
+from canonical.store import Store, UpsertCounts, upgrade_async, upsert
 from canonical.store.batches import by_key
 from canonical.store.codecs import codec_for
 from canonical.store.engine import begin
@@ -282,6 +282,30 @@ async def test_a_bad_record_late_in_a_large_batch_writes_nothing(store: Store) -
         await store.upsert([*parties[:-1], naive])
 
     assert await store.count(Party) == 0
+
+
+@pytest.mark.postgres
+async def test_a_bad_record_met_while_copying_writes_nothing_and_the_store_goes_on(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Encoding one record per step, the lookup answers long before the last record is encoded,
+    # so the bad one is met inside the COPY, which must fail whole.
+    monkeypatch.setattr(upsert, "YIELD_EVERY", 1)
+    await upgrade_async(postgres_url)
+    store = Store.from_url(postgres_url)
+    parties = [
+        Party(source=Source.STRIPE, source_id=f"cus_copy_{n:04d}", version=at(1))
+        for n in range(3000)
+    ]
+    naive = dataclasses.replace(parties[-1], version=at(0).replace(tzinfo=None))
+    try:
+        with pytest.raises(StoreError, match="cus_copy_2999"):
+            await store.upsert([*parties[:-1], naive])
+        assert await store.get(Party, "stripe", "cus_copy_0000") is None
+
+        assert await store.upsert(parties) == UpsertCounts(created=3000)
+    finally:
+        await store.close()
 
 
 async def test_a_large_batch_is_counted_exactly(store: Store) -> None:
