@@ -29,19 +29,26 @@ _EXPONENT_2: Final = frozenset(
 )
 
 
-@lru_cache(maxsize=512)
+# Every known upper-case code and its exponent: one dict lookup on the hot path, where mapped
+# amounts carry codes that are already normalised.
+_EXPONENTS: Final = {
+    code: places
+    for places, codes in ((0, _EXPONENT_0), (2, _EXPONENT_2), (3, _EXPONENT_3), (4, _EXPONENT_4))
+    for code in codes
+}
+
+
 def exponent(currency: str) -> int:
     """The number of decimal places of `currency`'s minor unit (JPY 0, USD 2, KWD 3)."""
-    code = currency.upper()
-    if code in _EXPONENT_2:
-        return 2
-    if code in _EXPONENT_0:
-        return 0
-    if code in _EXPONENT_3:
-        return 3
-    if code in _EXPONENT_4:
-        return 4
-    raise UnknownCurrency(f"unknown currency code {currency!r}")
+    places = _EXPONENTS.get(currency)
+    if places is None:
+        places = _EXPONENTS.get(currency.upper())
+        if places is None:
+            raise UnknownCurrency(f"unknown currency code {currency!r}")
+    return places
+
+
+_set_field: Final = object.__setattr__
 
 
 @lru_cache(maxsize=512)
@@ -52,19 +59,22 @@ def normalise_currency(currency: str) -> str:
     return code
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True, order=True, init=False)
 class Money:
     """An exact amount: `minor` units of `currency` (upper-case ISO-4217)."""
 
     minor: int
     currency: str
 
-    def __post_init__(self) -> None:
-        if type(self.minor) is not int:
-            raise MoneyError(f"minor units must be an int, got {type(self.minor).__name__}")
-        code = normalise_currency(self.currency)
-        if code != self.currency:
-            object.__setattr__(self, "currency", code)
+    def __init__(self, minor: int, currency: str) -> None:
+        # Written out instead of the generated frozen `__init__` and a `__post_init__`: a sync
+        # makes several per record, and this costs half as much.
+        if type(minor) is not int:
+            raise MoneyError(f"minor units must be an int, got {type(minor).__name__}")
+        if currency not in _EXPONENTS:
+            currency = normalise_currency(currency)
+        _set_field(self, "minor", minor)
+        _set_field(self, "currency", currency)
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
@@ -115,10 +125,16 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(0, normalise_currency(currency))
+        return _zero(currency)
 
     def as_json(self) -> dict[str, int | str]:
         return {"minor": self.minor, "currency": self.currency}
+
+
+@lru_cache(maxsize=512)
+def _zero(currency: str) -> Money:
+    # Money is immutable, so one zero per currency serves every caller.
+    return Money(0, currency)
 
 
 def _to_decimal(value: Decimal | str | int | float) -> Decimal:
