@@ -4,15 +4,18 @@ Every mapper reads its payload through a `Reader`, so that a missing required fi
 wrong type, or an inexact amount becomes one `MappingError` naming the field and the object id, and
 so that an absent optional field is simply `None`. Paths are tuples of keys (`"MetaData",
 "LastUpdatedTime"`); a missing key or a `null` anywhere along a path reads as absent.
+
+A full sync maps every object it reads, so each accessor is written for the common case first:
+one lookup, an exact type check (`type(x) is str`, not an ABC `isinstance`), and the rarer
+conversions and the error only after that.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NoReturn, TypedDict, TypeVar
+from typing import Any, NoReturn, TypedDict
 
 from canonical.errors import MoneyError, TimeError
 from canonical.money import Money, normalise_currency
@@ -21,7 +24,6 @@ from canonical.timeutil import from_epoch, parse_date, parse_instant, utc
 from mappings.errors import MappingError
 
 Payload = Mapping[str, Any]
-_T = TypeVar("_T")
 
 
 class Lineage(TypedDict):
@@ -56,7 +58,7 @@ class Reader:
         self.id: str | None = raw_id if isinstance(raw_id, str) and raw_id else None
         if self.id is None:
             self.fail(f"missing required field {id_key!r}", field=id_key)
-        self.read_at = utc(read_at)
+        self.read_at = read_at if read_at.tzinfo is UTC else utc(read_at)
         self.version = self.read_at
         self.deleted = deleted
 
@@ -76,9 +78,14 @@ class Reader:
 
     def nested(self, payload: Payload, label: str) -> Reader:
         """A reader over a sub-object (an invoice line), reporting errors against this object."""
-        child = copy.copy(self)
-        child.payload = payload
+        child = Reader.__new__(Reader)
+        child.source = self.source
         child.obj = f"{self.obj}.{label}"
+        child.payload = payload
+        child.id = self.id
+        child.read_at = self.read_at
+        child.version = self.version
+        child.deleted = self.deleted
         return child
 
     def fail(
@@ -89,17 +96,20 @@ class Reader:
 
     # --- raw access -------------------------------------------------------------------------------
 
+    # The accessors below look a one-key path up directly: most paths are one key, and calling
+    # `get` for it cost more than the lookup.
+
     def get(self, *path: str) -> Any:
         node: Any = self.payload
         for key in path:
             # `type(...) is dict` first: JSON payloads are dicts, and the ABC check is slow.
-            if type(node) is not dict and not isinstance(node, Mapping):
+            if type(node) is not dict and (node is None or not isinstance(node, Mapping)):
                 return None
             node = node.get(key)
         return node
 
     def require(self, *path: str) -> Any:
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if value is None:
             self.fail(f"missing required field {_dotted(path)!r}", field=_dotted(path))
         return value
@@ -107,9 +117,9 @@ class Reader:
     # --- scalars ----------------------------------------------------------------------------------
 
     def text(self, *path: str) -> str | None:
-        value = self.get(*path)
-        if value is None:
-            return None
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
+        if value is None or type(value) is str:
+            return value
         if isinstance(value, str):
             return value
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -126,21 +136,24 @@ class Reader:
 
     def ref(self, *path: str) -> str | None:
         """An id that Stripe sends either as a string or as an expanded object with an `id`."""
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
+        if value is None or type(value) is str:
+            return value
         if isinstance(value, Mapping):
             return self.text(*path, "id")
         return self.text(*path)
 
     def integer(self, *path: str) -> int | None:
-        value = self.get(*path)
-        if value is None:
-            return None
-        if type(value) is int:
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
+        if value is None or type(value) is int:
             return value
+        self._not_integer(path, value)
+
+    def _not_integer(self, path: tuple[str, ...], value: object) -> NoReturn:
         self.fail(f"{_dotted(path)!r} should be an integer, got {value!r}", field=_dotted(path))
 
     def flag(self, *path: str, default: bool = False) -> bool:
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if value is None:
             return default
         if isinstance(value, bool):
@@ -149,7 +162,7 @@ class Reader:
 
     def quantity(self, *path: str) -> Decimal | None:
         """A quantity (not money), exact from an int, a decimal string or an SDK float."""
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if value is None or isinstance(value, bool):
             return None
         if isinstance(value, float):
@@ -173,18 +186,24 @@ class Reader:
 
     def minor(self, *path: str, currency: str) -> Money | None:
         """Stripe's minor units."""
-        units = self.integer(*path)
-        return None if units is None else Money.from_minor(units, currency)
+        units = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
+        if type(units) is int:
+            return Money(units, currency)
+        if units is None:
+            return None
+        self._not_integer(path, units)
 
     def required_minor(self, *path: str, currency: str) -> Money:
-        self.require(*path)
-        money = self.minor(*path, currency=currency)
-        assert money is not None
-        return money
+        units = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
+        if type(units) is int:
+            return Money(units, currency)
+        if units is None:
+            self.fail(f"missing required field {_dotted(path)!r}", field=_dotted(path))
+        self._not_integer(path, units)
 
     def major(self, *path: str, currency: str) -> Money | None:
         """QuickBooks' and Salesforce's major-unit decimals: exact, or a `MappingError`."""
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
@@ -204,9 +223,11 @@ class Reader:
 
     def epoch(self, *path: str) -> datetime | None:
         """Stripe's epoch seconds."""
-        seconds = self.integer(*path)
+        seconds = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if seconds is None:
             return None
+        if type(seconds) is not int:
+            self._not_integer(path, seconds)
         try:
             return from_epoch(seconds)
         except (OverflowError, OSError, ValueError) as exc:
@@ -240,7 +261,7 @@ class Reader:
 
     def items(self, *path: str) -> list[Payload]:
         """The objects of a JSON array, or of a Stripe list object's `data`."""
-        value = self.get(*path)
+        value = self.payload.get(path[0]) if len(path) == 1 else self.get(*path)
         if isinstance(value, Mapping):
             value = value.get("data")
         if value is None:
@@ -252,8 +273,3 @@ class Reader:
 
 def _dotted(path: tuple[str, ...]) -> str:
     return ".".join(path)
-
-
-def first(*values: _T | None) -> _T | None:
-    """The first value that is not `None` (unlike `or`, a zero counts)."""
-    return next((value for value in values if value is not None), None)

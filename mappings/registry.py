@@ -65,6 +65,7 @@ _CURRENCY_PATH: Final = MappingProxyType(
     }
 )
 _TOMBSTONE_CURRENCY = "USD"
+_SOURCES: Final = MappingProxyType({source.value: source for source in Source})
 
 
 def objects_for(source: Source | str) -> tuple[str, ...]:
@@ -115,10 +116,11 @@ def map_payload(
 
 
 def _source(source: Source | str, obj: str) -> Source:
-    try:
-        return Source(source)
-    except ValueError:
-        raise MappingError(str(source), obj, None, f"unknown source {source!r}") from None
+    # A dict lookup rather than `Source(source)`: an enum call costs a microsecond per payload.
+    known = _SOURCES.get(source)
+    if known is None:
+        raise MappingError(str(source), obj, None, f"unknown source {source!r}")
+    return known
 
 
 def _is_deleted(source: Source, payload: Mapping[str, Any]) -> bool:
@@ -134,7 +136,7 @@ def _check_type(r: Reader, spec: ObjectSpec) -> None:
     said = r.text("object") if r.source is Source.STRIPE else None
     if r.source is Source.SALESFORCE:
         said = r.text("attributes", "type")
-    if said is not None and said not in (spec.name, *spec.aliases):
+    if said is not None and said != spec.name and said not in spec.aliases:
         r.fail(f"payload is a {said!r}, not a {spec.name!r}", field="object")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 
 from canonical.money import Money
 from canonical.records import (
@@ -22,9 +23,10 @@ from canonical.records import (
     Subscription,
 )
 from mappings.normalise import email_domain
-from mappings.reader import Reader, first
+from mappings.reader import Reader
 
 _SUBSCRIPTION_DETAILS = ("parent", "subscription_details")
+_INVOICE_STATUS = {status.value: status for status in InvoiceStatus}
 
 
 def map_customer(r: Reader) -> list[Record]:
@@ -100,10 +102,10 @@ def map_invoice(r: Reader) -> list[Record]:
 def _invoice_status(r: Reader) -> InvoiceStatus:
     status = r.text("status")
     if status is not None:
-        try:
-            return InvoiceStatus(status)
-        except ValueError:
+        known = _INVOICE_STATUS.get(status)
+        if known is None:
             r.fail(f"unknown invoice status {status!r}", field="status")
+        return known
     # The API documents `status` as nullable; the transitions say where the invoice got to.
     for key, inferred in (
         ("voided_at", InvoiceStatus.VOID),
@@ -156,20 +158,31 @@ def _invoice_line(r: Reader, currency: str) -> InvoiceLine:
     return InvoiceLine(
         line_id=r.required_text("id"),
         description=r.text("description"),
-        quantity=first(r.quantity("quantity_decimal"), r.quantity("quantity")),
+        quantity=_line_quantity(r),
         amount=r.required_minor("amount", currency=currency),
         unit_amount=_unit_amount(r, currency),
         discount=_sum_amounts(r, r.get("discount_amounts"), currency),
-        tax=first(
-            _sum_amounts(r, r.get("taxes"), currency),
-            _sum_amounts(r, r.get("tax_amounts"), currency),
-        ),
+        tax=_line_tax(r, currency),
     )
+
+
+def _line_quantity(r: Reader) -> Decimal | None:
+    quantity = r.quantity("quantity_decimal")
+    return r.quantity("quantity") if quantity is None else quantity
+
+
+def _line_tax(r: Reader, currency: str) -> Money | None:
+    # `taxes` since "basil", `tax_amounts` before.
+    tax = _sum_amounts(r, r.get("taxes"), currency)
+    return _sum_amounts(r, r.get("tax_amounts"), currency) if tax is None else tax
 
 
 def _unit_amount(r: Reader, currency: str) -> Money | None:
     # `unit_amount_decimal` may hold fractions of a minor unit (metered prices): that is a rate, not
     # an amount owed, so it is kept only when it is a whole number of minor units.
+    text = r.get("pricing", "unit_amount_decimal")
+    if type(text) is str and text.isascii() and text.isdigit():
+        return Money(int(text), currency)  # the usual whole count, without a Decimal
     decimal = r.quantity("pricing", "unit_amount_decimal")
     if decimal is None:
         decimal = r.quantity("price", "unit_amount_decimal")
