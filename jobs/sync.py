@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,6 +255,21 @@ async def sync_source(
     """Sync every stream of one connector; failures are per stream and end up in the report."""
     source = connector.source.value
     report = SourceReport(source)
+    with _older_objects_frozen():
+        await _sync_streams(connector, store, report, full, objects, progress, batch_records)
+    return report
+
+
+async def _sync_streams(
+    connector: Connector,
+    store: Store,
+    report: SourceReport,
+    full: bool,
+    objects: Sequence[str] | None,
+    progress: ProgressCallback | None,
+    batch_records: int,
+) -> None:
+    source = report.source
     for stream in connector.streams(objects):
         counts = report.objects.setdefault(stream.name, ObjectCounts())
         try:
@@ -272,4 +288,28 @@ async def sync_source(
             report.errors[stream.name] = message
             log.error("sync.failed", source=source, object=stream.name, error=message)
             await store.record_sync_error(source, stream.name, message)
-    return report
+
+
+_frozen_depth = 0
+
+
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Keep the cyclic collector from rescanning, during a sync, every object made before it.
+
+    A sync makes millions of short-lived containers (parsed pages, records), so the collector
+    runs full passes often, and each pass walked the whole heap the process had before the sync
+    (modules, SDKs, the ORM: ~100k objects, 60 ms a pass) - a quarter of the sync's time.
+    Frozen objects are still freed by reference counting; their cycles are only looked for
+    again once the outermost of any overlapping syncs ends and unfreezes them.
+    """
+    global _frozen_depth
+    if _frozen_depth == 0:
+        gc.freeze()
+    _frozen_depth += 1
+    try:
+        yield
+    finally:
+        _frozen_depth -= 1
+        if _frozen_depth == 0:
+            gc.unfreeze()
