@@ -1,3 +1,4 @@
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -91,3 +92,30 @@ def test_str_shows_the_currency_exponent() -> None:
     assert str(Money(1500, "JPY")) == "1500 JPY"
     assert str(Money(12345, "KWD")) == "12.345 KWD"
     assert str(Money(-5, "USD")) == "-0.05 USD"
+
+
+@pytest.mark.parametrize("written", ["usd", " Usd ", "USD"])
+def test_construction_normalises_the_currency_code(written: str) -> None:
+    money = Money(250, written)
+    assert money.currency == "USD"
+    assert money == Money(250, "USD")
+    assert hash(money) == hash(Money(250, "USD"))
+
+
+def test_money_stays_frozen_and_replaceable() -> None:
+    money = Money(250, "EUR")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        money.minor = 1  # type: ignore[misc]
+    assert dataclasses.replace(money, minor=300) == Money(300, "EUR")
+
+
+def test_zero_is_normalised_and_shared_per_currency() -> None:
+    assert Money.zero("eur") == Money(0, "EUR")
+    assert Money.zero("EUR") is Money.zero("EUR")
+    with pytest.raises(UnknownCurrency):
+        Money.zero("XYZ")
+
+
+@pytest.mark.parametrize(("code", "places"), [("usd", 2), ("JPY", 0), ("kwd", 3), ("CLF", 4)])
+def test_exponent_accepts_either_case(code: str, places: int) -> None:
+    assert exponent(code) == places
