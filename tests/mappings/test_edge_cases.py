@@ -195,6 +195,75 @@ def test_stripe_older_invoice_shapes_tax_amounts_and_subscription() -> None:
     assert invoice.subscription_id == "sub_old"
 
 
+def stripe_line(**fields: Any) -> dict[str, Any]:
+    return {"id": "il_1", "amount": 1000, "currency": "usd", **fields}
+
+
+@pytest.mark.parametrize(
+    ("pricing", "unit_amount"),
+    [
+        ({"unit_amount_decimal": "1000"}, 1000),
+        ({"unit_amount_decimal": "0007"}, 7),
+        ({"unit_amount_decimal": "12.0"}, 12),
+        ({"unit_amount_decimal": "-5"}, -5),
+        ({"unit_amount_decimal": "\u0661\u0662"}, 12),  # Arabic-Indic digits, as Decimal reads them
+        ({"unit_amount_decimal": "12.5"}, None),
+        ({"unit_amount_decimal": None}, None),
+        (None, None),
+    ],
+)
+def test_stripe_line_unit_amount_is_a_whole_number_of_minor_units_or_none(
+    pricing: dict[str, Any] | None, unit_amount: int | None
+) -> None:
+    payload = stripe_invoice(lines={"data": [stripe_line(pricing=pricing)], "has_more": False})
+    (line,) = one("stripe", "invoice", payload).lines
+    assert line.unit_amount == (None if unit_amount is None else Money(unit_amount, "USD"))
+
+
+def test_stripe_line_unit_amount_that_is_not_a_number_is_a_mapping_error() -> None:
+    payload = stripe_invoice(
+        lines={"data": [stripe_line(pricing={"unit_amount_decimal": "ten"})], "has_more": False}
+    )
+    with pytest.raises(MappingError, match="unit_amount_decimal"):
+        map_payload("stripe", "invoice", payload, read_at=READ_AT)
+
+
+@pytest.mark.parametrize(
+    ("fields", "quantity", "tax"),
+    [
+        ({"quantity_decimal": "2.5", "quantity": 3, "taxes": [{"amount": 7}]}, Decimal("2.5"), 7),
+        ({"quantity": 3, "taxes": None, "tax_amounts": [{"amount": 9}]}, Decimal(3), 9),
+        ({"taxes": [], "tax_amounts": [{"amount": 9}]}, None, 0),
+        ({}, None, None),
+    ],
+)
+def test_stripe_line_quantity_and_tax_fall_back_to_the_older_fields(
+    fields: dict[str, Any], quantity: Decimal | None, tax: int | None
+) -> None:
+    payload = stripe_invoice(lines={"data": [stripe_line(**fields)], "has_more": False})
+    (line,) = one("stripe", "invoice", payload).lines
+    assert line.quantity == quantity
+    assert line.tax == (None if tax is None else Money(tax, "USD"))
+
+
+@pytest.mark.parametrize("parent", [None, "in_parent", [], {"subscription_details": None}])
+def test_stripe_invoice_path_through_a_null_or_non_object_reads_as_absent(parent: Any) -> None:
+    invoice = one("stripe", "invoice", stripe_invoice(parent=parent, subscription="sub_own"))
+    assert invoice.subscription_id == "sub_own"
+    assert invoice.deal_id is None
+
+
+def test_stripe_unknown_invoice_status_is_a_mapping_error_naming_the_field() -> None:
+    with pytest.raises(MappingError, match="unknown invoice status 'sent'") as raised:
+        map_payload("stripe", "invoice", stripe_invoice(status="sent"), read_at=READ_AT)
+    assert raised.value.field == "status"
+
+
+def test_stripe_expanded_customer_object_maps_to_its_id() -> None:
+    invoice = one("stripe", "invoice", stripe_invoice(customer={"id": "cus_x", "object": "c"}))
+    assert invoice.party_id == "cus_x"
+
+
 def test_stripe_legacy_invoice_charge_becomes_an_invoice_payment() -> None:
     payload = stripe_invoice(
         status="paid", amount_paid=1000, charge="ch_old", payment_intent="pi_o"
