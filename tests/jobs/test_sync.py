@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -164,3 +167,52 @@ async def test_given_crash_inside_a_batch_when_rerun_then_rereads_from_the_last_
     assert second.ok
     assert invoices.reads[-1] == json.dumps({"next": 6})
     assert await store.count(Invoice, "stripe") == 10
+
+
+@dataclass
+class FreezeWatchingStream(ListStream):
+    """Notes, each time it is read, how many objects the cyclic collector has frozen."""
+
+    frozen: list[int] = field(default_factory=list)
+
+    def read(self, cursor: str | None) -> Iterator[Page]:
+        self.frozen.append(gc.get_freeze_count())
+        yield from super().read(cursor)
+
+
+async def test_objects_older_than_a_sync_are_frozen_only_while_it_runs(store: Store) -> None:
+    before = gc.get_freeze_count()
+    stream = FreezeWatchingStream("customers", [Item("customers", customer(i)) for i in range(4)])
+    report = await sync_source(FakeConnector([stream]), store)
+    assert report.ok
+    assert stream.frozen[0] > before
+    assert gc.get_freeze_count() == before
+
+
+@dataclass
+class GatedStream(FreezeWatchingStream):
+    """Holds its first page back until the test opens the gate (reads run in a worker thread)."""
+
+    reading: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    def read(self, cursor: str | None) -> Iterator[Page]:
+        self.frozen.append(gc.get_freeze_count())
+        self.reading.set()
+        self.gate.wait(timeout=10)
+        yield from ListStream.read(self, cursor)
+
+
+async def test_overlapping_syncs_keep_older_objects_frozen_until_the_last_one_ends(
+    store: Store,
+) -> None:
+    before = gc.get_freeze_count()
+    held = GatedStream("customers", [Item("customers", customer(1))])
+    first = asyncio.create_task(sync_source(FakeConnector([held]), store))
+    assert await asyncio.to_thread(held.reading.wait, 10)
+    other = FreezeWatchingStream("invoices", [Item("invoices", invoice(2))])
+    assert (await sync_source(FakeConnector([other]), store)).ok
+    assert gc.get_freeze_count() > before  # the first sync is still reading
+    held.gate.set()
+    assert (await first).ok
+    assert gc.get_freeze_count() == before
