@@ -68,7 +68,7 @@ class Money:
 
     def __init__(self, minor: int, currency: str) -> None:
         # Written out instead of the generated frozen `__init__` and a `__post_init__`: a sync
-        # makes several per record, and this costs half as much.
+        # makes several per record, and this costs about a quarter less.
         if type(minor) is not int:
             raise MoneyError(f"minor units must be an int, got {type(minor).__name__}")
         if currency not in _EXPONENTS:
