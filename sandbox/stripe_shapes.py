@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # https://docs.stripe.com/api/disputes/object#dispute_object-evidence
 DISPUTE_EVIDENCE_KEYS = (
     "access_activity_log",
@@ -32,3 +34,50 @@ DISPUTE_EVIDENCE_KEYS = (
     "uncategorized_file",
     "uncategorized_text",
 )
+
+
+# https://docs.stripe.com/api/balance_transactions/object
+def balance_transaction(
+    txn_id: str,
+    amount: int,
+    fee: int,
+    currency: str,
+    created: int,
+    available_on: int,
+    source: str,
+    kind: str,
+    description: str | None,
+    pending: bool,
+) -> dict[str, Any]:
+    category = {"charge": "charge", "refund": "refund", "payout": "payout"}.get(kind, "dispute")
+    fee_details = (
+        [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else []
+    )
+    return {
+        "amount": amount,
+        "available_on": available_on,
+        "created": created,
+        "currency": currency,
+        "description": description,
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": fee_details,
+        "id": txn_id,
+        "net": amount - fee,
+        "object": "balance_transaction",
+        "reporting_category": category,
+        "source": source,
+        "status": "pending" if pending else "available",
+        "type": kind,
+        "balance_type": "payments",
+    }

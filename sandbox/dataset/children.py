@@ -10,6 +10,7 @@ from sandbox.dataset import stripe_adjustments as sa
 from sandbox.dataset import stripe_payments as sp
 from sandbox.dataset.context import DAY, Context, available_on, dispute_fee
 from sandbox.dataset.party import Party
+from sandbox.stripe_shapes import balance_transaction
 
 if TYPE_CHECKING:
     from sandbox.dataset.invoicing import Issued
@@ -50,7 +51,7 @@ def refund(ctx: Context, party: Party, charge: sp.ChargeFacts) -> RefundsByCharg
     ctx.emit(
         "stripe",
         "balance_transactions",
-        sp.balance_transaction(
+        balance_transaction(
             txn,
             -amount,
             0,
@@ -76,7 +77,7 @@ def _dispute_txn(
 ) -> dict[str, Any]:
     landing = available_on(at)
     ctx.land_in_balance(charge.currency, landing, amount - fee)
-    body = sp.balance_transaction(
+    body = balance_transaction(
         ctx.ids.stripe("txn"),
         amount,
         fee,

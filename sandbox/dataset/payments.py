@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sandbox.dataset import stripe_payments as sp
 from sandbox.dataset.context import Context, available_on, processing_fee
 from sandbox.dataset.party import Party
+from sandbox.stripe_shapes import balance_transaction
 
 
 @dataclass
@@ -80,7 +81,7 @@ def settle_charge(ctx: Context, charge: sp.ChargeFacts) -> None:
     ctx.emit(
         "stripe",
         "balance_transactions",
-        sp.balance_transaction(
+        balance_transaction(
             charge.balance_transaction,
             charge.amount,
             fee,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sandbox.dataset import quickbooks as qbo
 from sandbox.dataset import quickbooks_journal as qbj
 from sandbox.dataset import stripe_adjustments as sa
-from sandbox.dataset import stripe_payments as sp
 from sandbox.dataset.context import DAY, Context
 from sandbox.dataset.money import to_decimal
+from sandbox.stripe_shapes import balance_transaction
 
 AMOUNT_ONLY_SHARE = 0.15
 MATCH_WINDOW_DAYS = 5
@@ -82,7 +82,7 @@ def emit_payouts(ctx: Context) -> None:
         ctx.emit(
             "stripe",
             "balance_transactions",
-            sp.balance_transaction(
+            balance_transaction(
                 txn,
                 -payout.amount,
                 0,

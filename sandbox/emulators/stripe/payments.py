@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox import stripe_shapes
 from sandbox.emulators.stripe.collection import JSONObject
 from sandbox.emulators.stripe.ids import new_id
 from sandbox.emulators.stripe.objects import EMPTY_ADDRESS, unix_now
@@ -179,39 +180,21 @@ def _card_details() -> JSONObject:
 
 
 def balance_transaction(*, source_id: str, amount: int, currency: str, kind: str) -> JSONObject:
+    """A pending balance transaction for a movement made just now; Stripe's fee on charges only."""
     created = unix_now()
     fee = (amount * 29 + 999) // 1000 + (30 if currency not in ("jpy", "krw") else 0)
-    fee = fee if kind == "charge" else 0
-    return {
-        "id": new_id("txn"),
-        "object": "balance_transaction",
-        "amount": amount,
-        "available_on": created + 2 * 86400,
-        "balance_type": "payments",
-        "created": created,
-        "currency": currency,
-        "description": None,
-        "exchange_rate": None,
-        "fee": fee,
-        "fee_details": (
-            [
-                {
-                    "amount": fee,
-                    "application": None,
-                    "currency": currency,
-                    "description": "Stripe processing fees",
-                    "type": "stripe_fee",
-                }
-            ]
-            if fee
-            else []
-        ),
-        "net": amount - fee,
-        "reporting_category": kind,
-        "source": source_id,
-        "status": "pending",
-        "type": kind,
-    }
+    return stripe_shapes.balance_transaction(
+        txn_id=new_id("txn"),
+        amount=amount,
+        fee=fee if kind == "charge" else 0,
+        currency=currency,
+        created=created,
+        available_on=created + 2 * 86400,
+        source=source_id,
+        kind=kind,
+        description=None,
+        pending=True,
+    )
 
 
 def invoice_payment(
