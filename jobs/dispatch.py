@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from connectors.quickbooks.streams import ENTITIES
+
 STRIPE: Final = "stripe"
 QUICKBOOKS: Final = "quickbooks"
 SALESFORCE: Final = "salesforce"
@@ -80,19 +82,8 @@ STRIPE_TYPES: Final[frozenset[str]] = frozenset(
     }
 )
 
-# The entities the QuickBooks connector syncs (connectors.quickbooks.streams.ENTITIES).
-QUICKBOOKS_ENTITIES: Final[frozenset[str]] = frozenset(
-    {
-        "Account",
-        "Customer",
-        "Invoice",
-        "Payment",
-        "CreditMemo",
-        "RefundReceipt",
-        "JournalEntry",
-        "Deposit",
-    }
-)
+# The entities the QuickBooks connector syncs.
+QUICKBOOKS_ENTITIES: Final[frozenset[str]] = frozenset(ENTITIES)
 QUICKBOOKS_OPERATIONS: Final[frozenset[str]] = frozenset(
     {"Create", "Update", "Delete", "Merge", "Void", "Emailed"}
 )
