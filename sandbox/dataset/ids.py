@@ -11,21 +11,9 @@ import random
 from collections import Counter
 from datetime import UTC, date, datetime
 
+from sandbox.salesforce_ids import KEY_PREFIXES, case_safe
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-# Salesforce key prefixes (the first 3 characters say the sObject type).
-SF_PREFIX = {
-    "Account": "001",
-    "Contact": "003",
-    "Lead": "00Q",
-    "Opportunity": "006",
-    "OpportunityLineItem": "00k",
-    "User": "005",
-    "Product2": "01t",
-    "PricebookEntry": "01u",
-    "Pricebook2": "01s",
-    "Organization": "00D",
-}
 _SF_POD = "5g"
 
 
@@ -39,18 +27,6 @@ def base62(number: int, width: int) -> str:
         number, pair = divmod(number, 3844)
         chunks.append(_PAIRS[pair])
     return "".join(reversed(chunks))[-width:]
-
-
-def sf_checksum(id15: str) -> str:
-    """The 3-character suffix that makes a 15-character Salesforce id case-insensitive."""
-    suffix = []
-    for chunk in range(3):
-        bits = 0
-        for position, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << position
-        suffix.append(_CHECKSUM_ALPHABET[bits])
-    return "".join(suffix)
 
 
 class IdFactory:
@@ -72,10 +48,10 @@ class IdFactory:
         self._sf_counters[sobject] += 1
         # Counters are scrambled by a bijection so neighbouring records don't look sequential;
         # the per-type offset keeps an Account and an Opportunity from sharing a tail.
-        offset = int(SF_PREFIX[sobject], 36) * 104_729
+        offset = int(KEY_PREFIXES[sobject], 36) * 104_729
         scrambled = ((self._sf_counters[sobject] + offset) * 0x2545F491) % (62**9)
-        id15 = f"{SF_PREFIX[sobject]}{_SF_POD}0{base62(scrambled, 9)}"
-        return id15 + sf_checksum(id15)
+        id15 = f"{KEY_PREFIXES[sobject]}{_SF_POD}0{base62(scrambled, 9)}"
+        return case_safe(id15)
 
     def quickbooks(self, entity: str) -> str:
         self._qbo_counters[entity] += 1

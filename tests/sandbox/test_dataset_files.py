@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from sandbox.dataset import FINDING_KINDS, TRAP_KINDS, PlantRates, generate
-from sandbox.dataset.ids import sf_checksum
 from sandbox.dataset.writer import LAYOUT
+from sandbox.salesforce_ids import checksum
 
 J = dict[str, Any]
 AS_OF = date(2026, 3, 1)
@@ -260,7 +260,7 @@ def test_salesforce_ids_and_references_are_valid(dataset: Path) -> None:
             assert record["attributes"]["type"] == name
             assert record["Id"].startswith(prefixes[name])
             assert len(record["Id"]) == 18
-            assert sf_checksum(record["Id"][:15]) == record["Id"][15:]
+            assert checksum(record["Id"][:15]) == record["Id"][15:]
             assert re.fullmatch(
                 r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000", record["SystemModstamp"]
             )

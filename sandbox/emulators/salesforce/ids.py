@@ -1,35 +1,15 @@
-"""Salesforce record Ids: 15 case-sensitive characters plus a 3-character case-safe suffix.
-
-The suffix encodes, for each 5-character chunk, which characters are upper case, so the
-18-character form survives case-insensitive systems. Key prefixes name the object (001 Account).
-"""
+"""Fresh Salesforce Ids for records the emulator creates (the form is `sandbox.salesforce_ids`)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Container
 
+from sandbox.salesforce_ids import KEY_PREFIXES, case_safe
+
+__all__ = ["KEY_PREFIXES", "IdMinter", "make_id"]
+
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-KEY_PREFIXES = {
-    "Account": "001",
-    "Contact": "003",
-    "Lead": "00Q",
-    "Opportunity": "006",
-    "OpportunityLineItem": "00k",
-    "User": "005",
-    "Task": "00T",
-}
-
-
-def case_safe(id15: str) -> str:
-    """The 18-character form of a 15-character Id."""
-    suffix = ""
-    for start in range(0, 15, 5):
-        flags = sum(1 << i for i, ch in enumerate(id15[start : start + 5]) if ch.isupper())
-        suffix += _SUFFIX[flags]
-    return id15 + suffix
 
 
 def make_id(prefix: str, number: int) -> str:
