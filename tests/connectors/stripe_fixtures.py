@@ -18,8 +18,9 @@ from sandbox.emulators.stripe import StripeConfig as EmulatorConfig
 from sandbox.emulators.stripe import build_app
 from sandbox.emulators.stripe.store import OBJECT_NAMES, StripeStore
 from sandbox.serve import AppServer
+from tests.shared_fixtures import STRIPE_FIXTURES
 
-FIXTURES = Path(__file__).parents[3] / "shared" / "fixtures" / "stripe" / "fixtures3.json"
+FIXTURES = STRIPE_FIXTURES
 EMULATOR = EmulatorConfig(api_key="sk_test_connector_tests_0000")
 DAY = 86400
 PREFIXES = {

@@ -6,7 +6,6 @@ import copy
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from canonical.records import Source
@@ -18,10 +17,9 @@ from jobs.dispatch import handles
 from jobs.queue import InProcessQueue
 from jobs.services import SERVICES, JobsConfig, Services
 from jobs.worker import FUNCTIONS
+from tests.shared_fixtures import STRIPE_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/stripe/fixtures3.json")
-if not FIXTURES.exists():  # the repository's own copy, when the shared folder is elsewhere
-    FIXTURES = Path(__file__).parents[2] / "tests" / "fixtures" / "stripe" / "fixtures3.json"
+FIXTURES = STRIPE_FIXTURES
 
 
 def stripe_fixture(name: str) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests.shared_fixtures import STRIPE_FIXTURES
+
 PAYLOADS = Path(__file__).parent / "payloads"
-STRIPE_FIXTURES = Path(__file__).parents[3] / "shared" / "fixtures" / "stripe" / "fixtures3.json"
 READ_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from sandbox.dataset import generate
+from tests.shared_fixtures import STRIPE_FIXTURES
 
-FIXTURES = Path(__file__).parents[3] / "shared" / "fixtures" / "stripe" / "fixtures3.json"
+FIXTURES = STRIPE_FIXTURES
 FILES = {
     "customer": "customers",
     "subscription": "subscriptions",

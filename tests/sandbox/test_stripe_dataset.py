@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ import stripe
 from sandbox.dataset import generate
 from sandbox.emulators.stripe import StripeConfig, build_app, objects, payments
 from sandbox.serve import AppServer
+from tests.shared_fixtures import STRIPE_FIXTURES
 
-FIXTURES = Path(__file__).parents[3] / "shared" / "fixtures" / "stripe" / "fixtures3.json"
+FIXTURES = STRIPE_FIXTURES
 CONFIG = StripeConfig()
 
 
