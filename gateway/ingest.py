@@ -4,8 +4,9 @@ The order each request goes through (a transactional outbox: the inbox row is th
 1. a writer loop commits the request's event in a batch (or fails the whole batch with
    `StoreDown`: each request answers 503);
 2. the writer wakes the batch's requests, which answer 2xx: the event is durable from here on;
-3. the new `received` events' jobs go to the enqueue loop, which queues whatever accumulated in one
-   `enqueue_many`. If that fails (Redis down, a timeout, shutdown), the events stay `received` and
+3. the new `received` events' ids go to the enqueue loop, which queues whatever accumulated as one
+   `process_events` job (a worker fans it out to one `process_event` job per event: see
+   `jobs.events`). If that fails (Redis down, a timeout, shutdown), the events stay `received` and
    the relay (`jobs.relay`) queues them later; a crash between 2 and 3 leaves them the same way.
 
 So no acknowledgement waits for Redis, and nothing acknowledged is lost.
@@ -39,20 +40,15 @@ from canonical.store.inbox import RECEIVED, NewEvent
 from canonical.store.inbox_fast import InboxWriter
 from gateway.errors import StoreDown
 from gateway.metrics import GatewayMetrics
+from jobs.events import PROCESS_EVENTS, batch_job_id
 from jobs.queue import JobQueue, QueueUnavailable
 
 log = structlog.get_logger(__name__)
 
-PROCESS_EVENT = "process_event"
 ENQUEUE_TIMEOUT_S = 2.0
 
 Clock = Callable[[], datetime]
-Job = tuple[str, tuple[int]]
 _Waiter = tuple[Sequence[NewEvent], "asyncio.Future[list[int | None]]"]
-
-
-def job_id(event_id: int) -> str:
-    return f"event:{event_id}"
 
 
 class Ingestor:
@@ -77,8 +73,8 @@ class Ingestor:
         self._pending: list[_Waiter] = []
         self._wake_writers = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._jobs: list[Job] = []  # handed over by the writers, not yet taken by the enqueuer
-        self._in_flight: list[Job] = []  # taken, the queue's answer awaited
+        self._jobs: list[int] = []  # event ids handed over by the writers, not yet taken
+        self._in_flight: list[int] = []  # taken by the enqueuer, the queue's answer awaited
         self._wake_enqueuer = asyncio.Event()
         self._enqueuer: asyncio.Task[None] | None = None
         self._closing = False
@@ -164,7 +160,7 @@ class Ingestor:
             raise
         self._answer(batch, ids)
         jobs = [
-            (job_id(ident), (ident,))
+            ident
             for event, ident in zip(events, ids, strict=True)
             if ident is not None and event.status == RECEIVED
         ]
@@ -202,16 +198,19 @@ class Ingestor:
             log.warning("queue.left_to_relay", events=left)
         self._in_flight, self._jobs = [], []
 
-    async def _enqueue(self, jobs: list[Job]) -> None:
+    async def _enqueue(self, event_ids: list[int]) -> None:
+        """One job for all of them, named by its first and last event: an event id is handed over
+        once, so that name is new."""
+        jobs = [(batch_job_id(event_ids), (event_ids,))]
         try:
             async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
-                await self._queue.enqueue_many(PROCESS_EVENT, jobs)
+                await self._queue.enqueue_many(PROCESS_EVENTS, jobs)
         except (QueueUnavailable, TimeoutError) as exc:
-            self._metrics.enqueue_failures.inc(len(jobs))
-            log.warning("queue.unavailable", error=str(exc), events=len(jobs))
+            self._metrics.enqueue_failures.inc(len(event_ids))
+            log.warning("queue.unavailable", error=str(exc), events=len(event_ids))
         except Exception:  # the events are stored: the relay still gets them to a worker
-            self._metrics.enqueue_failures.inc(len(jobs))
-            log.exception("queue.enqueue_failed", events=len(jobs))
+            self._metrics.enqueue_failures.inc(len(event_ids))
+            log.exception("queue.enqueue_failed", events=len(event_ids))
 
     @staticmethod
     def _answer(batch: list[_Waiter], ids: list[int | None]) -> None:

@@ -1,16 +1,22 @@
-"""`process_event`: one stored webhook, one effect.
+"""`process_event`: one stored webhook, one effect; `process_events`: a batch, fanned out.
 
 Claim the inbox row (a finished one returns at once, so a duplicate job does nothing), apply the
 change to the store, do the follow-ups, mark it processed. A transient failure (a retryable
 connector error, the store or queue unreachable) raises `arq.Retry` with exponential backoff and
 leaves the row `processing`; on the last try the row becomes `dead` with the reason, as does any
 permanent failure at once. `revcycle events replay` puts dead rows back.
+
+The gateway queues one `process_events` job per committed batch (one Redis record instead of one
+per event on its hot path). That job only fans out: one `process_event` job per event under the
+event's own job id `event:<id>`, skipping an id already queued or running (the relay's, say), so
+each event keeps its own retries, backoff, `dead` status and job-id idempotency, and events of one
+batch are still processed in parallel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import structlog
 
@@ -21,9 +27,40 @@ from canonical.store.inbox import DEAD, IGNORED, PROCESSED, InboxEvent, claim_ev
 from jobs.apply import apply_quickbooks, apply_salesforce, apply_stripe, stripe_event
 from jobs.dispatch import QUICKBOOKS, SALESFORCE, STRIPE, handles
 from jobs.followups import run_followups
+from jobs.queue import JobQueue, QueueUnavailable
 from jobs.services import Services, is_transient, retry_or_give_up, services_of
 
 log = structlog.get_logger(__name__)
+
+PROCESS_EVENT: Final = "process_event"
+PROCESS_EVENTS: Final = "process_events"
+
+
+def event_job_id(event_id: int) -> str:
+    """The one job id of an event's `process_event` job: the gateway's, the relay's, a replay's."""
+    return f"event:{event_id}"
+
+
+def batch_job_id(event_ids: Sequence[int]) -> str:
+    """Each event id goes in one batch only, so its first and last ids name the batch."""
+    return f"events:{event_ids[0]}-{event_ids[-1]}"
+
+
+async def fan_out(queue: JobQueue, event_ids: Sequence[int]) -> int:
+    """Queue a `process_event` job per event unless its job id is queued already."""
+    jobs = [(event_job_id(event_id), (event_id,)) for event_id in event_ids]
+    return await queue.enqueue_new(PROCESS_EVENT, jobs)
+
+
+async def process_events(ctx: dict[str, Any], event_ids: Sequence[int]) -> int:
+    """The gateway's batch job; returns how many `process_event` jobs it queued. Redis failing
+    here retries the batch with backoff; past the last try the relay still queues the events."""
+    services = services_of(ctx)
+    try:
+        return await fan_out(services.queue, event_ids)
+    except QueueUnavailable as exc:
+        retry_or_give_up(ctx, services, exc)
+        raise
 
 
 async def process_event(ctx: dict[str, Any], event_id: int) -> str:

@@ -41,6 +41,21 @@ end
 return (#ARGV - 3) / 2
 """
 
+# The same, but like `enqueue_job` a job id that is queued, running or has a kept result is
+# skipped (ARGV[2] is the result key prefix here). Returns how many jobs were queued.
+_ENQUEUE_NEW = """
+local prefix, results, expires, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local queued = 0
+for i = 5, #ARGV, 2 do
+  if redis.call('exists', prefix .. ARGV[i], results .. ARGV[i]) == 0 then
+    redis.call('psetex', prefix .. ARGV[i], expires, ARGV[i + 1])
+    redis.call('zadd', KEYS[1], score, ARGV[i])
+    queued = queued + 1
+  end
+end
+return queued
+"""
+
 
 class QueueUnavailable(Exception):
     """The queue cannot take jobs right now (Redis down); the caller keeps its own record."""
@@ -59,6 +74,11 @@ class JobQueue(Protocol):
         """Queue many `(job_id, args)` jobs of one function in one round trip."""
         ...
 
+    async def enqueue_new(self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]) -> int:
+        """Like `enqueue_many`, but skip any job id already queued or running (as `enqueue`
+        does); returns how many were queued."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -69,6 +89,7 @@ class ArqQueue:
         self.redis = redis
         self.queue_name = queue_name
         self._enqueue_script = redis.register_script(_ENQUEUE_MANY)
+        self._enqueue_new_script = redis.register_script(_ENQUEUE_NEW)
 
     async def enqueue(
         self, function: str, *args: Any, job_id: str | None = None, defer: float = 0
@@ -94,14 +115,30 @@ class ArqQueue:
         Unlike `enqueue_job`, this skips the WATCH/EXISTS check: a job id that is queued twice runs
         twice, and the inbox's claim makes the second run a no-op.
         """
+        if jobs:
+            await self._run(self._enqueue_script, [job_key_prefix], function, jobs)
+
+    async def enqueue_new(self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]) -> int:
+        """One script call that checks each job id as `enqueue_job` does (job and result keys),
+        atomically: a job already queued, running or just finished is not queued again."""
         if not jobs:
-            return
+            return 0
+        prefixes = [job_key_prefix, result_key_prefix]
+        return int(await self._run(self._enqueue_new_script, prefixes, function, jobs))
+
+    async def _run(
+        self,
+        script: Any,
+        prefixes: list[str],
+        function: str,
+        jobs: Sequence[tuple[str, tuple[Any, ...]]],
+    ) -> Any:
         now = timestamp_ms()
-        args: list[bytes | str | int] = [job_key_prefix, expires_extra_ms, now]
+        args: list[bytes | str | int] = [*prefixes, expires_extra_ms, now]
         for job_id, job_args in jobs:
             args += (job_id, serialize_job(function, job_args, {}, None, now))
         try:
-            await self._enqueue_script(keys=[self.queue_name], args=args)
+            return await script(keys=[self.queue_name], args=args)
         except (RedisError, OSError) as exc:
             raise QueueUnavailable(f"cannot reach Redis: {type(exc).__name__}") from exc
 
@@ -151,6 +188,12 @@ class InProcessQueue:
     ) -> None:
         for job_id, args in jobs:
             await self.enqueue(function, *args, job_id=job_id)
+
+    async def enqueue_new(self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]) -> int:
+        queued = 0
+        for job_id, args in jobs:
+            queued += await self.enqueue(function, *args, job_id=job_id)
+        return queued
 
     async def _run(self, key: str, function: str, args: tuple[Any, ...], defer: float) -> None:
         try:

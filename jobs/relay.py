@@ -3,8 +3,9 @@
 The gateway enqueues each new event right after storing it; when Redis was down at that moment the
 event stays `received`. The relay (at worker start-up and every few seconds after) enqueues every
 event still waiting and older than `relay_min_age_s` (younger ones are the gateway's own, still on
-their way), batch by batch, with the gateway's job id `event:<id>` so a job already queued is not
-queued twice. It does the same for notifications still pending and for deal checks now due.
+their way), batch by batch, each as its own `process_event` job `event:<id>`, so a job already
+queued (by a gateway's batch job fanning out, say) is not queued twice. It does the same for
+notifications still pending and for deal checks now due.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from canonical.store.engine import begin
 from canonical.store.followups import PENDING, SCHEDULED, list_followups
 from canonical.store.inbox import pending_ids
 from jobs import deals, notify
+from jobs.events import fan_out
 from jobs.services import Services, services_of
 
 log = structlog.get_logger(__name__)
@@ -46,9 +48,7 @@ async def relay_events(services: Services) -> int:
         async with begin(services.store.engine, write=False) as conn:
             ids = await pending_ids(conn, received_before=cutoff, limit=limit)
         batch = [event_id for event_id in ids if event_id > after]
-        for event_id in batch:
-            if await services.queue.enqueue("process_event", event_id, job_id=f"event:{event_id}"):
-                queued += 1
+        queued += await fan_out(services.queue, batch)
         if len(ids) < limit or not batch:
             return queued
         after, limit = batch[-1], limit + BATCH

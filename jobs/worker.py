@@ -23,7 +23,7 @@ from arq.cron import CronJob, cron
 
 from canonical.records import Source
 from jobs.deals import check_unbilled_deal
-from jobs.events import process_event
+from jobs.events import process_event, process_events
 from jobs.notify import run_followup
 from jobs.queue import JobFunction
 from jobs.reconcile_jobs import scheduled_reconcile
@@ -51,6 +51,7 @@ async def scheduled_sync(ctx: dict[str, Any]) -> dict[str, bool]:
 
 FUNCTIONS: Final[Mapping[str, JobFunction]] = {
     "process_event": process_event,
+    "process_events": process_events,
     "relay_pending": relay_pending,
     "run_followup": run_followup,
     "check_unbilled_deal": check_unbilled_deal,

@@ -12,9 +12,9 @@ from canonical.store.engine import begin, connect
 from canonical.store.inbox import InboxEvent
 from canonical.store.ops_tables import INBOX_STATUSES
 from canonical.store.store import Store
-from gateway.ingest import PROCESS_EVENT, job_id
 from gateway.ops.answers import BadParameter, error_response
 from gateway.ops.openapi import JsonSchema, OpsOperation, path_param, query_param, ref
+from jobs.events import PROCESS_EVENT, event_job_id
 from jobs.queue import JobQueue, QueueUnavailable
 
 MAX_ID = 2**63 - 1  # a bigint: larger ids exist nowhere and must not reach the driver
@@ -207,7 +207,8 @@ class EventsApi:
     async def _queued(self, replayed: list[int]) -> JSONResponse:
         queued = True
         try:
-            await self._queue.enqueue_many(PROCESS_EVENT, [(job_id(i), (i,)) for i in replayed])
+            jobs = [(event_job_id(i), (i,)) for i in replayed]
+            await self._queue.enqueue_many(PROCESS_EVENT, jobs)
         except QueueUnavailable:
             queued = False  # they are `received` now: the relay queues them
         return JSONResponse({"replayed": replayed, "queued": queued})

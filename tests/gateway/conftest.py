@@ -12,7 +12,7 @@ import hmac
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from canonical.store.engine import connect
 from gateway.app import create_app
 from gateway.config import GatewayConfig, StandardSource
 from gateway.ops.findings import ReportLoader
+from jobs.events import PROCESS_EVENT, PROCESS_EVENTS, fan_out
 from jobs.queue import InProcessQueue, JobQueue
 
 REDIS_URL = os.environ.get("REVCYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -82,7 +83,8 @@ async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> Non
 
 
 class RecordingQueue(InProcessQueue):
-    """The in-process queue over a `process_event` that only records the ids it was given."""
+    """The in-process queue over a `process_event` that only records the ids it was given, and
+    the real fan-out of the gateway's batch job into it."""
 
     def __init__(self) -> None:
         self.processed: list[int] = []
@@ -90,7 +92,10 @@ class RecordingQueue(InProcessQueue):
         async def process_event(ctx: dict[str, Any], event_id: int) -> None:
             self.processed.append(event_id)
 
-        super().__init__({"process_event": process_event})
+        async def process_events(ctx: dict[str, Any], event_ids: Sequence[int]) -> int:
+            return await fan_out(self, event_ids)
+
+        super().__init__({PROCESS_EVENT: process_event, PROCESS_EVENTS: process_events})
 
 
 @dataclass

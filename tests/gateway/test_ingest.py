@@ -21,6 +21,7 @@ from canonical.store.inbox_fast import inbox_writer
 from gateway import ingest
 from gateway.ingest import Ingestor
 from gateway.metrics import GatewayMetrics
+from jobs.events import PROCESS_EVENTS
 from jobs.queue import QueueUnavailable
 from jobs.relay import relay_events
 from jobs.services import JobsConfig, Services
@@ -28,18 +29,22 @@ from tests.gateway.conftest import RecordingQueue, eventually
 
 
 class GatedQueue(RecordingQueue):
-    """Records each `enqueue_many` call, and holds every call until `opened` is set."""
+    """Records the gateway's `enqueue_many` calls (per call, its jobs' ids and the event ids they
+    carry), and holds every call until `opened` is set."""
 
     def __init__(self) -> None:
         super().__init__()
         self.opened = asyncio.Event()
-        self.calls: list[list[str]] = []
+        self.calls: list[list[int]] = []
+        self.job_ids: list[str] = []
 
     async def enqueue_many(
         self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]
     ) -> None:
         await self.opened.wait()
-        self.calls.append([job for job, _ in jobs])
+        assert function == PROCESS_EVENTS
+        self.job_ids += [job for job, _ in jobs]
+        self.calls.append([event_id for _, (event_ids,) in jobs for event_id in event_ids])
         await super().enqueue_many(function, jobs)
 
 
@@ -96,12 +101,12 @@ async def test_the_answer_comes_after_the_commit_without_waiting_for_the_queue(
         assert [e.id for e in await stored(store)] == [ident]  # committed before the answer
         assert queue.calls == []  # the queue has not been reached yet
         queue.opened.set()
-        await eventually(lambda: queue.calls == [[f"event:{ident}"]])
+        await eventually(lambda: queue.calls == [[ident]])
         await queue.drain()
     assert queue.processed == [ident]
 
 
-async def test_jobs_committed_while_the_queue_is_busy_go_in_one_call(store: Store) -> None:
+async def test_events_committed_while_the_queue_is_busy_go_in_one_job(store: Store) -> None:
     queue = GatedQueue()
     async with running(store, queue) as (ingestor, _):
         first = await ingestor.store([event("evt_a")])
@@ -110,10 +115,10 @@ async def test_jobs_committed_while_the_queue_is_busy_go_in_one_call(store: Stor
         third = await ingestor.store([event("evt_c")])
         queue.opened.set()
         await eventually(lambda: len(queue.calls) == 2)
-    assert queue.calls == [
-        [f"event:{first[0]}"],
-        [f"event:{second[0]}", f"event:{third[0]}"],
-    ]
+        await queue.drain()
+    assert queue.calls == [[first[0]], [second[0], third[0]]]
+    assert queue.job_ids == [f"events:{first[0]}-{first[0]}", f"events:{second[0]}-{third[0]}"]
+    assert sorted(queue.processed) == [first[0], second[0], third[0]]  # fanned out, one job each
 
 
 async def test_with_the_queue_failing_after_the_answer_the_event_stays_received_for_the_relay(
@@ -139,9 +144,7 @@ async def test_closing_queues_the_jobs_already_handed_over(store: Store) -> None
     async with running(store, queue) as (ingestor, _):
         ids = [(await ingestor.store([event(f"evt_close_{n}")]))[0] for n in range(3)]
         asyncio.get_running_loop().call_later(0.05, queue.opened.set)
-    assert sorted(job for call in queue.calls for job in call) == sorted(
-        f"event:{ident}" for ident in ids
-    )
+    assert sorted(event_id for call in queue.calls for event_id in call) == sorted(ids)
 
 
 async def test_closing_with_the_queue_hanging_leaves_the_jobs_to_the_relay(

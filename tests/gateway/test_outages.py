@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import job_key_prefix
+from arq.jobs import deserialize_job
 
 from canonical.store import Store
 from canonical.store.inbox import NewEvent
@@ -102,11 +103,12 @@ async def test_with_redis_up_the_job_is_written_where_arq_workers_read(
     gateway = await make_gateway(queue=ArqQueue(redis, queue_name))
     assert await send(gateway, "evt_queued") == 200
     [stored] = await gateway.events()
-    job = f"event:{stored.id}"
+    job = f"events:{stored.id}-{stored.id}"  # the batch's job, which a worker fans out
     async with asyncio.timeout(5):  # queued just after the answer
         while await arq_redis.zscore(queue_name, job) is None:  # noqa: ASYNC110 - polls Redis
             await asyncio.sleep(0.01)
-    assert await arq_redis.exists(job_key_prefix + job)
+    record = deserialize_job(await arq_redis.get(job_key_prefix + job))
+    assert (record.function, record.args) == ("process_events", ([stored.id],))
     assert (await gateway.client.get("/readyz")).status_code == 200
     await arq_redis.delete(queue_name, job_key_prefix + job)
 

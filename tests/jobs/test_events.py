@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from arq import Retry
 
 from canonical.records import Invoice, InvoiceStatus, Party, Source
 from canonical.store import Store
 from canonical.store.engine import begin
 from canonical.store.inbox import replay
-from jobs.queue import InProcessQueue
+from jobs.events import process_events
+from jobs.queue import InProcessQueue, QueueUnavailable
+from jobs.services import SERVICES, JobsConfig
 from tests.jobs.helpers import (
     in_process,
     inbox_row,
@@ -19,6 +27,16 @@ from tests.jobs.helpers import (
 )
 
 T0 = 1_750_000_000
+
+
+class DownQueue(InProcessQueue):
+    """Redis down, as `ArqQueue` reports it."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    async def enqueue_new(self, function: str, jobs: Sequence[tuple[str, tuple[Any, ...]]]) -> int:
+        raise QueueUnavailable("cannot reach Redis: ConnectionRefusedError")
 
 
 def invoice(status: str, amount_paid: int) -> dict[str, object]:
@@ -91,3 +109,35 @@ async def test_an_unhandled_type_reaching_a_job_is_ignored(store: Store) -> None
     await run(queue, event_id)
     assert event_id is not None
     assert (await inbox_row(store, event_id)).status == "ignored"
+
+
+async def test_a_batch_job_processes_each_of_its_events_once_as_its_own_job(
+    store: Store,
+) -> None:
+    queue, _ = in_process(store)
+    ids = [
+        await store_stripe(
+            store, stripe_event(f"evt_b{n}", "invoice.finalized", invoice("open", 0), T0)
+        )
+        for n in range(3)
+    ]
+    assert None not in ids
+    await queue.enqueue("process_events", ids, job_id=f"events:{ids[0]}-{ids[-1]}")
+    await queue.drain()
+    assert queue.completed == 4  # the batch job, then one job per event
+    for event_id in ids:
+        assert event_id is not None
+        row = await inbox_row(store, event_id)
+        assert (row.status, row.attempts) == ("processed", 1)
+
+
+async def test_a_batch_job_that_cannot_reach_the_queue_retries_then_leaves_it_to_the_relay(
+    store: Store,
+) -> None:
+    _, services = in_process(store, config=JobsConfig(max_tries=2, relay_min_age_s=0))
+    services = replace(services, queue=DownQueue())
+    ctx = {SERVICES: services, "max_tries": 2}
+    with pytest.raises(Retry):
+        await process_events({**ctx, "job_try": 1}, [1, 2])
+    with pytest.raises(QueueUnavailable):  # the last try fails the job: the relay has them
+        await process_events({**ctx, "job_try": 2}, [1, 2])
