@@ -107,10 +107,11 @@ class _PhaseClock:
 
 async def load_snapshot(store: Store) -> tuple[Snapshot, int]:
     """The compact snapshot and the number of rows read: PostgreSQL selects just the columns
-    the rules read (see `stream_compact`); other stores stream whole records."""
+    the rules read and pairs what equal identifiers pair (see `stream_compact`); other stores
+    stream whole records."""
     if supports_compact(store):
-        compact = CompactBuilder()
-        read = await stream_compact(store, compact.add)
+        compact = CompactBuilder(paired=True)
+        read = await stream_compact(store, compact.add, paired=True)
         return compact.snapshot, read
     builder = SnapshotBuilder()
     read = await stream_for_reconciliation(store, builder.add)

@@ -17,14 +17,19 @@ from canonical.records import Source, SourceRef
 from reconciliation.model import MatchMethod, MatchRate, PairType
 from reconciliation.snapshot import (
     Charge,
+    InvoiceCounterpart,
     LedgerInvoice,
     LedgerNote,
     LedgerPayment,
     PartyRow,
+    RefPosting,
     Snapshot,
 )
 
 _Key = Callable[[PartyRow], str | None]
+# A posting that names a charge: a QuickBooks payment the Python index read, or one the store
+# paired (the rules read the fields both carry).
+NamedPosting = LedgerPayment | RefPosting
 _STRIPE_ID = re.compile(r"\b((?:in|ch|pi|re|cn|dp|po)_[A-Za-z0-9]+)")
 
 
@@ -76,15 +81,20 @@ class MatchTally:
 
 @dataclass(slots=True)
 class LedgerIndex:
-    """QuickBooks records keyed by the Stripe ids they name."""
+    """QuickBooks records keyed by the Stripe ids they name.
 
-    invoice_by_number: dict[str, LedgerInvoice] = field(default_factory=dict)
+    The snapshot may come with pairs the store made (`Snapshot.paired`); they take the place of
+    the rows they paired, and everything else is indexed here, the same way.
+    """
+
+    # `number_matches[i]`: the QuickBooks invoice `snapshot.invoices[i]`'s DocNumber names.
+    number_matches: list[InvoiceCounterpart | None] = field(default_factory=list)
     invoice_by_note: dict[str, LedgerInvoice] = field(default_factory=dict)
     # A charge's postings, in order, are `postings(charge_id)`: the one posting naming it by
     # PaymentRefNum (the common case, kept without a list and a pair: 130 MB at a million) is in
     # `payment_by_ref`, every other charge's postings in `payments_by_charge`.
-    payment_by_ref: dict[str, LedgerPayment] = field(default_factory=dict)
-    payments_by_charge: dict[str, list[tuple[LedgerPayment, MatchMethod]]] = field(
+    payment_by_ref: dict[str, NamedPosting] = field(default_factory=dict)
+    payments_by_charge: dict[str, list[tuple[NamedPosting, MatchMethod]]] = field(
         default_factory=dict
     )
     payments_by_invoice: dict[str, list[LedgerPayment]] = field(
@@ -98,13 +108,23 @@ class LedgerIndex:
     @classmethod
     def build(cls, snapshot: Snapshot) -> LedgerIndex:
         index = cls()
-        by_number, by_note = index.invoice_by_number, index.invoice_by_note
+        by_note = index.invoice_by_note
         for inv in snapshot.ledger_invoices:
-            if inv.number:
-                by_number[inv.number] = inv
             if inv.note:
                 for ident in stripe_ids(inv.note, "in"):
                     by_note[ident] = inv
+        if snapshot.paired is None:
+            index.number_matches = number_matches(snapshot)
+        else:
+            index.number_matches = snapshot.paired.invoice_numbers
+            # Only charges nothing else names are paired, so no posting below joins these.
+            index.payment_by_ref = {
+                charge.id: posting
+                for charge, posting in zip(
+                    snapshot.charges, snapshot.paired.charge_postings, strict=True
+                )
+                if posting is not None
+            }
         index._index_payments(snapshot)
         for note in (*snapshot.refund_receipts, *snapshot.credit_memos):
             for ident in (*stripe_ids(note.note, "re"), *stripe_ids(note.note, "cn")):
@@ -151,7 +171,7 @@ class LedgerIndex:
                 for invoice_id in payment.invoice_ids:
                     self.payments_by_invoice[invoice_id].append(payment)
 
-    def _post(self, charge_id: str, payment: LedgerPayment, method: MatchMethod) -> None:
+    def _post(self, charge_id: str, payment: NamedPosting, method: MatchMethod) -> None:
         postings = self.payments_by_charge.get(charge_id)
         if postings is not None:
             postings.append((payment, method))
@@ -165,7 +185,7 @@ class LedgerIndex:
         else:
             self.payments_by_charge[charge_id] = [(payment, method)]
 
-    def postings(self, charge_id: str) -> Sequence[tuple[LedgerPayment, MatchMethod]]:
+    def postings(self, charge_id: str) -> Sequence[tuple[NamedPosting, MatchMethod]]:
         """The QuickBooks payments naming the charge, and how each names it, in posting order."""
         if (payment := self.payment_by_ref.get(charge_id)) is not None:
             return ((payment, MatchMethod.PAYMENT_REF),)
@@ -184,6 +204,21 @@ class LedgerIndex:
                 self.payments_by_invoice[ledger_invoice_id].remove(payment)
                 return payment
         return None
+
+
+def number_matches(snapshot: Snapshot) -> list[InvoiceCounterpart | None]:
+    """Each Stripe invoice's QuickBooks counterpart by DocNumber, the last posted one winning."""
+    by_number: dict[str, LedgerInvoice] = {}
+    for ledger in snapshot.ledger_invoices:
+        if ledger.number:
+            by_number[ledger.number] = ledger
+    found: list[InvoiceCounterpart | None] = []
+    for inv in snapshot.invoices:
+        q = by_number.get(inv.number) if inv.number else None
+        found.append(
+            None if q is None else InvoiceCounterpart(q.id, q.currency, q.total, q.balance)
+        )
+    return found
 
 
 class Parties:

@@ -123,6 +123,39 @@ class LedgerNote(NamedTuple):
     created_at: datetime | None
 
 
+class InvoiceCounterpart(NamedTuple):
+    """What the invoice rules compare of the QuickBooks invoice a DocNumber names."""
+
+    id: str
+    currency: str
+    total: int
+    balance: int
+
+
+class RefPosting(NamedTuple):
+    """A QuickBooks payment that names one charge by PaymentRefNum alone, paired by the store."""
+
+    id: str
+    currency: str
+    amount: int
+    created_at: datetime | None
+    paid_on: date | None
+
+
+@dataclass(slots=True)
+class StorePairs:
+    """What the store's engine paired by equal identifiers (`canonical.store.recon_pairs`).
+
+    `invoice_numbers[i]` is the counterpart of `Snapshot.invoices[i]` by DocNumber (None: no
+    QuickBooks invoice has its number); `charge_postings[i]` is the one posting of
+    `Snapshot.charges[i]` when nothing but that PaymentRefNum names the charge. The snapshot's
+    QuickBooks families then lack the rows paired here, and only those.
+    """
+
+    invoice_numbers: list[InvoiceCounterpart | None] = field(default_factory=list)
+    charge_postings: list[RefPosting | None] = field(default_factory=list)
+
+
 class SalesDeal(NamedTuple):
     id: str
     party_id: str | None
@@ -167,6 +200,7 @@ class Snapshot:
     deals: list[SalesDeal] = field(default_factory=list)
     leads: list[SalesLead] = field(default_factory=list)
     parties: list[PartyRow] = field(default_factory=list)
+    paired: StorePairs | None = None  # None: the Python linking pairs everything
 
 
 def _minor(money: object) -> int:

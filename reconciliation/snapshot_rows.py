@@ -19,14 +19,17 @@ from typing import Any, Final, NamedTuple
 from canonical.records import Source
 from reconciliation.snapshot import (
     Charge,
+    InvoiceCounterpart,
     InvoiceLink,
     LedgerInvoice,
     LedgerNote,
     LedgerPayment,
     PartyRow,
+    RefPosting,
     SalesDeal,
     SalesLead,
     Snapshot,
+    StorePairs,
     StripeInvoice,
     StripeMoney,
     StripeSubscription,
@@ -41,6 +44,11 @@ def _parties(rows: Rows) -> Iterable[PartyRow]:
 
 def _plain(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[Any]]:
     return lambda rows: map(make, rows)
+
+
+def _optional(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[Any]]:
+    """A left join's rows: all NULL (no counterpart) becomes None."""
+    return lambda rows: (None if r[0] is None else make(r) for r in rows)
 
 
 class _Family(NamedTuple):
@@ -88,6 +96,11 @@ _FAMILIES: Final[dict[str, _Family]] = {
     "payouts": _Family("payouts", _plain(StripeMoney._make), (1, 3, 6)),
     "journal_entries": _Family("journal_entries", _plain(LedgerNote._make), (1, 4)),
     "deposits": _Family("deposits", _plain(LedgerNote._make), (1, 4)),
+    # Paired by the store (`StorePairs`), one row per Stripe invoice or charge.
+    "invoice_numbers": _Family(
+        "paired.invoice_numbers", _optional(InvoiceCounterpart._make), (1, 2)
+    ),
+    "charge_postings": _Family("paired.charge_postings", _optional(RefPosting._make), (1, 2, 4)),
 }
 
 FAMILIES: Final = frozenset(_FAMILIES)
@@ -99,14 +112,18 @@ class CompactBuilder:
     Equal values are held once (see `_FAMILIES`); the tables go with the builder.
     """
 
-    def __init__(self) -> None:
-        self.snapshot = Snapshot()
+    def __init__(self, *, paired: bool = False) -> None:
+        self.snapshot = Snapshot(paired=StorePairs() if paired else None)
         self._values: dict[Any, Any] = {}
         self._links: dict[Any, Any] = {}
 
     def add(self, family: str, rows: Rows) -> None:
         spec = _FAMILIES[family]
-        items: list[Any] = getattr(self.snapshot, spec.target)
+        owner: Any = self.snapshot
+        target = spec.target
+        if target.startswith("paired."):
+            owner, target = self.snapshot.paired, target.removeprefix("paired.")
+        items: list[Any] = getattr(owner, target)
         if rows and (spec.values or spec.links):
             rows = self._share(rows, spec)
         items.extend(spec.convert(rows))

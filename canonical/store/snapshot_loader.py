@@ -7,6 +7,7 @@ fields the rules read: memory holds compact rows, never a whole table of full re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -26,6 +27,7 @@ from canonical.records import (
     Refund,
     Subscription,
 )
+from canonical.store.recon_pairs import PAIRED_QUERIES, PAIRING_SETUP
 from canonical.store.store import Store
 
 RECONCILED_TYPES: Final[tuple[type[Record], ...]] = (
@@ -190,19 +192,59 @@ def supports_compact(store: Store) -> bool:
     return store.engine.dialect.name == "postgresql"
 
 
-async def stream_compact(store: Store, sink: RowSink, *, batch_size: int = 100_000) -> int:
+async def stream_compact(
+    store: Store, sink: RowSink, *, batch_size: int = 100_000, paired: bool = False
+) -> int:
     """Feed `sink(family, rows)` every compact row the reconciler reads; the number of rows.
 
     Rows are asyncpg records in the order of `COMPACT_QUERIES[family]`'s columns, handed over a
     batch at a time from one read-only snapshot (REPEATABLE READ), so the families agree.
+
+    `paired`: PostgreSQL pairs what the linking conventions pair without a pattern
+    (`recon_pairs`): a second connection, on the same snapshot, builds the pairs and reads the
+    paired families while the first reads the others, so the server works while Python decodes.
     """
+    queries = dict(COMPACT_QUERIES)
+    if not paired:
+        return await _stream(store, queries, sink, batch_size)
+    for family in PAIRED_QUERIES:
+        queries.pop(family, None)
     fed = 0
     async with store.engine.connect() as conn:
         driver: Any = (await conn.get_raw_connection()).driver_connection
         async with driver.transaction(isolation="repeatable_read", readonly=True):
-            for family, query in COMPACT_QUERIES.items():
-                cursor = await driver.cursor(query)
-                while rows := await cursor.fetch(batch_size):
-                    sink(family, rows)
-                    fed += len(rows)
+            snapshot = await driver.fetchval("SELECT pg_export_snapshot()")
+            pairs = asyncio.ensure_future(_stream_pairs(store, snapshot, sink, batch_size))
+            try:
+                fed = await _fetch_all(driver, queries, sink, batch_size)
+            finally:
+                fed += await pairs
+    return fed
+
+
+async def _stream(store: Store, queries: dict[str, str], sink: RowSink, batch_size: int) -> int:
+    async with store.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        async with driver.transaction(isolation="repeatable_read", readonly=True):
+            return await _fetch_all(driver, queries, sink, batch_size)
+
+
+async def _stream_pairs(store: Store, snapshot: str, sink: RowSink, batch_size: int) -> int:
+    async with store.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        # Writable only for its temporary tables; it sees exactly the first connection's data.
+        async with driver.transaction(isolation="repeatable_read"):
+            await driver.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            for statement in PAIRING_SETUP:
+                await driver.execute(statement)
+            return await _fetch_all(driver, PAIRED_QUERIES, sink, batch_size)
+
+
+async def _fetch_all(driver: Any, queries: dict[str, str], sink: RowSink, batch_size: int) -> int:
+    fed = 0
+    for family, query in queries.items():
+        cursor = await driver.cursor(query)
+        while rows := await cursor.fetch(batch_size):
+            sink(family, rows)
+            fed += len(rows)
     return fed

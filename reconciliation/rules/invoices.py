@@ -2,7 +2,9 @@
 
 A pair is compared in a fixed order and only its first difference is reported: currency, then
 status (paid or void in Stripe, still open in QuickBooks), then amount (never for a void invoice,
-which QuickBooks books at zero).
+which QuickBooks books at zero). A QuickBooks invoice that a Stripe invoice's DocNumber names
+belongs to that invoice, even while it is within the grace period: the amount-and-date fallback
+never hands it to another.
 """
 
 from __future__ import annotations
@@ -15,41 +17,44 @@ from canonical.records import Finding, FindingKind, Source, SourceRef
 from reconciliation.linking import stripe_ids
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.snapshot import Charge, LedgerInvoice, StripeInvoice
+from reconciliation.snapshot import Charge, InvoiceCounterpart, LedgerInvoice, StripeInvoice
 
 K = FindingKind
+Counterpart = LedgerInvoice | InvoiceCounterpart
 
 
 @dataclass(slots=True)
 class InvoiceOutcome:
     findings: list[Finding] = field(default_factory=list)
     absorbed: set[str] = field(default_factory=set)  # invoices whose payments they explain
-    matched: dict[str, LedgerInvoice] = field(default_factory=dict)
+    matched: dict[str, Counterpart] = field(default_factory=dict)
 
 
 def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
     out = InvoiceOutcome()
     methods: Counter[MatchMethod | None] = Counter()
     pending: list[StripeInvoice] = []
-    by_number = ctx.ledger.invoice_by_number
+    numbered = ctx.ledger.number_matches
     by_note = ctx.ledger.invoice_by_note
     cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     charges_of = ctx.charges_by_invoice
-    for inv in ctx.snapshot.invoices:
+    for inv, by_number in zip(ctx.snapshot.invoices, numbered, strict=True):
         charges = charges_of.get(inv.id)
         if charges is not None and len(charges) > 1:  # one charge (the common case) is no twice
             out.findings.extend(_paid_twice(ctx, inv, charges))
         if inv.finalized_at is None or inv.finalized_at >= cutoff:  # not yet past the grace
             continue
-        if inv.number and (q := by_number.get(inv.number)) is not None:
-            _settle(ctx, out, inv, q)
+        if by_number is not None:
+            _settle(ctx, out, inv, by_number)
             methods[MatchMethod.DOC_NUMBER] += 1
         elif (q := by_note.get(inv.id)) is not None:
             _settle(ctx, out, inv, q)
             methods[MatchMethod.PRIVATE_NOTE] += 1
         else:
             pending.append(inv)
-    fallback = _Fallback(ctx, {q.id for q in out.matched.values()})
+    claimed = {q.id for q in numbered if q is not None}
+    claimed.update(q.id for q in out.matched.values())
+    fallback = _Fallback(ctx, claimed)
     for inv in pending:
         candidate = fallback.take(inv)
         if candidate is None:
@@ -64,7 +69,7 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
     return out
 
 
-def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: LedgerInvoice) -> None:
+def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: Counterpart) -> None:
     out.matched[inv.id] = q
     if _agrees(inv, q):
         return  # the common case, decided without building anything
@@ -75,7 +80,7 @@ def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: Ledger
             out.absorbed.add(inv.id)
 
 
-def _agrees(inv: StripeInvoice, q: LedgerInvoice) -> bool:
+def _agrees(inv: StripeInvoice, q: Counterpart) -> bool:
     """True exactly when `_compare` finds nothing."""
     return (
         q.currency == inv.currency
@@ -84,7 +89,7 @@ def _agrees(inv: StripeInvoice, q: LedgerInvoice) -> bool:
     )
 
 
-def _compare(ctx: RuleContext, inv: StripeInvoice, q: LedgerInvoice) -> Finding | None:
+def _compare(ctx: RuleContext, inv: StripeInvoice, q: Counterpart) -> Finding | None:
     if q.currency != inv.currency:
         detail = f"booked in {q.currency}, billed in {inv.currency}"
         return _finding(ctx, K.CURRENCY_MISMATCH, inv, inv.total, detail, (quickbooks(q.id),))

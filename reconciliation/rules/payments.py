@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from canonical.records import Finding, FindingKind, Source
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.rules.invoices import InvoiceOutcome
-from reconciliation.snapshot import Charge, LedgerInvoice, LedgerNote, LedgerPayment
+from reconciliation.rules.invoices import Counterpart, InvoiceOutcome
+from reconciliation.snapshot import Charge, LedgerNote, LedgerPayment, RefPosting
 
 K = FindingKind
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Posting = LedgerPayment | LedgerNote
+Posting = LedgerPayment | LedgerNote | RefPosting
 
 
 def payment_findings(
@@ -61,7 +61,7 @@ def _agrees(posting: Posting, charge: Charge) -> bool:
 
 
 def _fallback(
-    ctx: RuleContext, charge: Charge, ledger_invoice: LedgerInvoice | None
+    ctx: RuleContext, charge: Charge, ledger_invoice: Counterpart | None
 ) -> LedgerPayment | None:
     if ledger_invoice is None:
         return None

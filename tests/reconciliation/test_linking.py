@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from canonical.records import Source
 from reconciliation.linking import _STRIPE_ID, LedgerIndex, MatchTally, stripe_ids
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.reconcile import charges_by_invoice, find
@@ -16,6 +17,7 @@ from reconciliation.snapshot import (
     InvoiceLink,
     LedgerInvoice,
     LedgerPayment,
+    PartyRow,
     Snapshot,
     StripeInvoice,
 )
@@ -150,3 +152,23 @@ def test_tally_added_per_rule_counts_unmatched_and_keeps_first_seen_method_order
 
     assert (rate.matched, rate.total) == (3, 4)
     assert list(rate.by_method.items()) == [(M.PRIVATE_NOTE, 2), (M.PAYMENT_REF, 1)]
+
+
+def test_invoice_a_docnumber_names_is_never_the_fallback_of_another_invoice() -> None:
+    recent = datetime(2026, 2, 28, 12, tzinfo=UTC)  # within the ledger grace at AS_OF
+    named = stripe_invoice("in_named")._replace(finalized_at=recent, created_at=recent)
+    unnamed = stripe_invoice("in_other")._replace(number=None)
+    snapshot = Snapshot(
+        invoices=[named, unnamed],
+        ledger_invoices=[LedgerInvoice("7", "1", "USD", 5000, 0, "RC-in_named", None, PAID.date())],
+        parties=[
+            PartyRow(Source.STRIPE, "cus_1", "Acme", "billing@acme.example", None),
+            PartyRow(Source.QUICKBOOKS, "1", "Acme", "billing@acme.example", None),
+        ],
+    )
+
+    found = find(snapshot, as_of=AS_OF)
+
+    assert [(f.kind.value, f.key.source_id) for f in found.findings] == [
+        ("missing_in_ledger", "in_other")
+    ]

@@ -1,0 +1,113 @@
+"""PostgreSQL pairs the linking conventions that need no pattern, so their rows never reach Python.
+
+Most QuickBooks invoices name their Stripe invoice by DocNumber, and most QuickBooks payments
+name their charge by a PaymentRefNum that is the whole `ch_…` id. Equality joins find those
+pairs exactly; the reconciler then gets, beside each Stripe invoice and each charge, just the
+fields it compares of the counterpart (`invoice_numbers`, `charge_postings`, in the order of the
+`invoices` and `charges` families), and the QuickBooks families lose the rows so paired. Every
+row whose link needs the id pattern (a memo, a reference that is not one whole id) still goes to
+the pure Python linking, which stays the reference (`reconciliation.linking`).
+
+- A DocNumber names the QuickBooks invoice posted last with it (the highest row id), as in the
+  Python index, where later rows overwrite earlier ones. Such an invoice leaves the QuickBooks
+  family only when its memo has no underscore, so no Stripe id can be in it.
+- A payment is paired here only when nothing else could name its charge: it is the one such
+  payment of that charge, and no other QuickBooks payment's reference or memo holds the charge
+  id or its payment intent id as a token of `(ch|pi)_[A-Za-z0-9]+`. Tokens scanned without the
+  pattern's word-boundary test are a superset of the ids the Python pattern finds (its `\\b`
+  follows Unicode classes PostgreSQL does not share), so a charge that any memo might name is
+  left to Python whole, and the order of its postings stays the reference's.
+
+`PAIRING_SETUP` runs first, in the loader's transaction (its temporary tables go at commit);
+`PAIRED_QUERIES` then override or extend `snapshot_loader.COMPACT_QUERIES`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_AT = "('epoch'::timestamptz + {c} * interval '1 microsecond')"
+_SIMPLE = "coalesce(p.reference ~ '^ch_[A-Za-z0-9]+$', false) AND coalesce(p.private_note, '') = ''"
+
+PAIRING_SETUP: Final[tuple[str, ...]] = (
+    # Every statement here reads whole tables: hash joins, never a probe per row (a misjudged
+    # anti-join on a fresh temporary table once took minutes), and room to hash in memory.
+    "SET LOCAL enable_nestloop = off",
+    "SET LOCAL work_mem = '64MB'",
+    # Each Stripe invoice and the QuickBooks invoice its DocNumber names.
+    """
+CREATE TEMP TABLE recon_invoice_pairs ON COMMIT DROP AS
+SELECT s.id AS stripe_row, q.id AS ledger_row, q.source_id, q.total_currency AS currency,
+    q.total_minor AS total, coalesce(q.balance_minor, 0) AS balance,
+    strpos(coalesce(q.private_note, ''), '_') = 0 AS plain
+FROM invoices AS s JOIN invoices AS q ON q.number = s.number
+WHERE s.source = 'stripe' AND NOT s.deleted
+AND q.source = 'quickbooks' AND NOT q.deleted AND q.number <> ''
+AND NOT EXISTS (
+    SELECT 1 FROM invoices AS later
+    WHERE later.number = q.number AND later.source = 'quickbooks' AND NOT later.deleted
+    AND later.id > q.id
+)""",
+    # Every ch_/pi_ token the other QuickBooks payments hold (see the module's docstring).
+    f"""
+CREATE TEMP TABLE recon_named_tokens ON COMMIT DROP AS
+SELECT DISTINCT (regexp_matches(
+    coalesce(p.reference, '') || ' ' || coalesce(p.private_note, ''),
+    '(?:ch|pi)_[A-Za-z0-9]+', 'g'))[1] AS token
+FROM payments AS p
+WHERE p.source = 'quickbooks' AND NOT p.deleted AND NOT ({_SIMPLE})""",
+    # An index, so no plan can scan the tokens once per charge.
+    "CREATE INDEX ON recon_named_tokens (token)",
+    "ANALYZE recon_named_tokens",
+    # Each charge and its one QuickBooks payment by whole-id PaymentRefNum, when nothing else
+    # may name it.
+    f"""
+CREATE TEMP TABLE recon_charge_pairs ON COMMIT DROP AS
+WITH simple AS (
+    SELECT p.reference, min(p.id) AS id, count(*) AS postings
+    FROM payments AS p
+    WHERE p.source = 'quickbooks' AND NOT p.deleted AND {_SIMPLE}
+    GROUP BY p.reference
+)
+SELECT c.id AS charge_row, s.id AS payment_row
+FROM payments AS c JOIN simple AS s ON s.reference = c.source_id AND s.postings = 1
+WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
+AND NOT EXISTS (SELECT 1 FROM recon_named_tokens AS t WHERE t.token = c.source_id)
+AND NOT EXISTS (SELECT 1 FROM recon_named_tokens AS t WHERE t.token = c.payment_intent_id)""",
+    "ANALYZE recon_invoice_pairs",
+    "ANALYZE recon_charge_pairs",
+)
+
+PAIRED_QUERIES: Final[dict[str, str]] = {
+    # Without the DocNumber-only rows (same columns and order as the compact family).
+    "ledger_invoices": """
+SELECT q.source_id, q.party_id, q.total_currency, q.total_minor, coalesce(q.balance_minor, 0),
+    q.number, q.private_note, q.issued_on
+FROM invoices AS q
+WHERE q.source = 'quickbooks' AND NOT q.deleted
+AND NOT EXISTS (SELECT 1 FROM recon_invoice_pairs AS r WHERE r.ledger_row = q.id AND r.plain)
+ORDER BY q.id""",
+    # Without the payments paired to their charge here.
+    "ledger_payments": f"""
+SELECT p.source_id, p.amount_currency, p.amount_minor, p.reference, p.private_note,
+    {_AT.format(c="p.created_at")}, p.paid_on,
+    ARRAY(SELECT e->>'invoice_id' FROM json_array_elements(p.allocations) AS e)
+FROM payments AS p
+WHERE p.source = 'quickbooks' AND NOT p.deleted
+AND NOT EXISTS (SELECT 1 FROM recon_charge_pairs AS r WHERE r.payment_row = p.id)
+ORDER BY p.id""",
+    # One row per Stripe invoice, in the `invoices` family's order: its DocNumber counterpart.
+    "invoice_numbers": """
+SELECT r.source_id, r.currency, r.total, r.balance
+FROM invoices AS s LEFT JOIN recon_invoice_pairs AS r ON r.stripe_row = s.id
+WHERE s.source = 'stripe' AND NOT s.deleted
+ORDER BY s.id""",
+    # One row per charge, in the `charges` family's order: its one PaymentRefNum posting.
+    "charge_postings": f"""
+SELECT p.source_id, p.amount_currency, p.amount_minor, {_AT.format(c="p.created_at")}, p.paid_on
+FROM payments AS c
+LEFT JOIN recon_charge_pairs AS r ON r.charge_row = c.id
+LEFT JOIN payments AS p ON p.id = r.payment_row
+WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
+ORDER BY c.id""",
+}

@@ -1,0 +1,225 @@
+"""PostgreSQL's pairing (`canonical.store.recon_pairs`) against the pure Python linking.
+
+The Python linking is the reference: a snapshot the store paired must index, and reconcile, to
+exactly what the unpaired snapshot gives, whatever the memos and references hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
+
+from canonical.store import Store, upgrade_async
+from canonical.store.bulk_seed import (
+    INVOICE_COLUMNS,
+    PAYMENT_COLUMNS,
+    seed_reconciliation_rows,
+)
+from canonical.store.snapshot_loader import stream_compact
+from canonical.store.types import to_micros
+from reconciliation.linking import LedgerIndex
+from reconciliation.reconcile import find
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_rows import CompactBuilder
+from sandbox.dataset import generate
+from tests.reconciliation.dataset_helpers import dataset_records
+
+AS_OF = date(2026, 3, 1)
+AT = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+async def load(store: Store, *, paired: bool) -> Snapshot:
+    builder = CompactBuilder(paired=paired)
+    await stream_compact(store, builder.add, batch_size=97, paired=paired)
+    return builder.snapshot
+
+
+def index_view(snapshot: Snapshot) -> dict[str, Any]:
+    """Everything the rules read of the linking index, as plain values."""
+    index = LedgerIndex.build(snapshot)
+    return {
+        "numbers": [None if q is None else tuple(q) for q in index.number_matches],
+        "notes": index.invoice_by_note,
+        "postings": {
+            c.id: [
+                (p.id, p.currency, p.amount, p.created_at, p.paid_on, method)
+                for p, method in index.postings(c.id)
+            ]
+            for c in snapshot.charges
+        },
+        "unnamed": dict(index.payments_by_invoice),
+    }
+
+
+def outcome(snapshot: Snapshot) -> tuple[Any, ...]:
+    found = find(snapshot, as_of=AS_OF)
+    return found.findings, found.tally.rates()
+
+
+@asynccontextmanager
+async def side_database(postgres_url: str, suffix: str) -> AsyncIterator[str]:
+    admin = make_url(postgres_url).set(drivername="postgresql")
+    name = f"{admin.database}_{suffix}"
+    server = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    await server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await server.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        await upgrade_async(url)
+        yield url
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("seed17")
+    generate(out, seed=17, customers=80, as_of=AS_OF)
+    return out
+
+
+async def test_store_pairs_of_a_sandbox_dataset_index_and_reconcile_as_python_pairs(
+    dataset: Path, postgres_url: str
+) -> None:
+    await upgrade_async(postgres_url)
+    store = Store.from_url(postgres_url)
+    try:
+        await store.upsert(list(dataset_records(dataset)))
+        reference = await load(store, paired=False)
+        paired = await load(store, paired=True)
+    finally:
+        await store.close()
+
+    assert paired.paired is not None
+    assert any(paired.paired.invoice_numbers)
+    assert index_view(paired) == index_view(reference)
+    assert outcome(paired) == outcome(reference)
+
+
+async def test_store_pairs_of_bulk_seeded_rows_reconcile_as_python_pairs(
+    postgres_url: str,
+) -> None:
+    async with side_database(postgres_url, "pairs_seeded") as url:
+        driver = await asyncpg.connect(url)
+        try:
+            await seed_reconciliation_rows(driver, invoices=3000, as_of=AS_OF, seed=5)
+        finally:
+            await driver.close()
+        store = Store.from_url(url)
+        try:
+            reference = await load(store, paired=False)
+            paired = await load(store, paired=True)
+        finally:
+            await store.close()
+
+    assert paired.paired is not None
+    # Most links are plain: their QuickBooks rows stay in the store.
+    assert len(paired.ledger_invoices) < len(reference.ledger_invoices) / 2
+    assert len(paired.ledger_payments) < len(reference.ledger_payments) / 2
+    assert index_view(paired) == index_view(reference)
+    assert outcome(paired) == outcome(reference)
+
+
+# Ids next to Unicode letters, digits and numerals the two regex engines may classify apart.
+_PIECES = st.sampled_from(
+    ["ch_1", "ch_2", "ch_3", "pi_1", "pi_2", "in_1", "in_2", "in_3", "N1", "N2", " ", "-", "_",
+     "é", "ß", "½", "²", "٣", "Ⅻ", "\u00a0", "\uff41", "x", "7", "Stripe "]
+)  # fmt: skip
+_TEXT = st.one_of(
+    st.none(),
+    st.just(""),
+    st.sampled_from(["ch_1", "ch_2", "ch_3", "ch_é"]),
+    st.lists(_PIECES, min_size=1, max_size=5).map("".join),
+)
+_NUMBER = st.sampled_from([None, "", "N1", "N2", "N3"])
+
+
+def _stripe_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    at = to_micros(AT)
+    invoices, charges = [], []
+    for n in (1, 2, 3):
+        invoices.append(
+            ("stripe", f"in_{n}", at, False, "cus_1", "paid", "USD", 5000, "USD", 5000, "USD",
+             0, "USD", 5000, "USD", 0, "USD", f"N{n}", None, AT.date(), AT.date(), at, at, at,
+             1, "0" * 32, at)
+        )  # fmt: skip
+        charges.append(
+            ("stripe", f"ch_{n}", at, False, "charge", "cus_1", 5000, "USD", "succeeded", at,
+             AT.date(), f"pi_{n}", f"ch_{n}", None, None, "[]", "0" * 32, at)
+        )  # fmt: skip
+    return invoices, charges
+
+
+def _ledger_invoice(n: int, number: str | None, note: str | None) -> tuple[Any, ...]:
+    at = to_micros(AT + timedelta(hours=n))
+    return (
+        "quickbooks", str(n), at, False, "1", "paid", "USD", 5000, "USD", 5000, "USD", 0, "USD",
+        5000, "USD", 0, "USD", number, note, AT.date(), AT.date(), at, None, None, 0,
+        "0" * 32, at,
+    )  # fmt: skip
+
+
+def _ledger_payment(n: int, reference: str | None, note: str | None) -> tuple[Any, ...]:
+    at = to_micros(AT + timedelta(hours=n))
+    allocation = '[{"invoice_id": "1", "amount": {"minor": 5000, "currency": "USD"}}]'
+    return (
+        "quickbooks", str(100 + n), at, False, "ledger_payment", "1", 5000 - n, "USD",
+        "succeeded", at, AT.date(), None, None, reference, note, allocation, "0" * 32, at,
+    )  # fmt: skip
+
+
+async def _compare_pairings(
+    url: str,
+    ledger_invoices: list[tuple[str | None, str | None]],
+    ledger_payments: list[tuple[str | None, str | None]],
+) -> None:
+    await upgrade_async(url)
+    driver = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        await driver.execute("TRUNCATE invoices, payments, invoice_payments")
+        invoices, charges = _stripe_rows()
+        invoices += [_ledger_invoice(n, *pair) for n, pair in enumerate(ledger_invoices, 1)]
+        payments = charges + [_ledger_payment(n, *p) for n, p in enumerate(ledger_payments, 1)]
+        await driver.copy_records_to_table(
+            "invoices", records=invoices, columns=list(INVOICE_COLUMNS)
+        )
+        await driver.copy_records_to_table(
+            "payments", records=payments, columns=list(PAYMENT_COLUMNS)
+        )
+    finally:
+        await driver.close()
+    store = Store.from_url(url)
+    try:
+        reference = await load(store, paired=False)
+        paired = await load(store, paired=True)
+    finally:
+        await store.close()
+    assert index_view(paired) == index_view(reference)
+    assert outcome(paired) == outcome(reference)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(_NUMBER, _TEXT), max_size=4),
+    st.lists(st.tuples(_TEXT, _TEXT), max_size=5),
+)
+async def test_store_pairs_equal_python_pairs_whatever_memos_and_references_hold(
+    postgres_url: str,
+    ledger_invoices: list[tuple[str | None, str | None]],
+    ledger_payments: list[tuple[str | None, str | None]],
+) -> None:
+    await _compare_pairings(postgres_url, ledger_invoices, ledger_payments)
