@@ -6,8 +6,9 @@
 Two uvicorn processes with the same settings (one worker, uvloop, httptools, no access log):
 - bare: Starlette, `POST /webhooks/stripe` answering 200 without reading anything;
 - gateway: `gateway.app.create_app` on a fresh PostgreSQL database and Redis (a Redis database of
-  its own), so each request is verified and committed (group commit) before its 200, and its job
-  queued right after (`queued` counts the jobs in Redis at the end).
+  its own), so each request is verified and committed (group commit) before its 200, and its
+  batch's job queued right after (`queued` counts those jobs in Redis at the end: one per batch,
+  which a worker would fan out into one job per event).
 
 One load generator, wrk, drives both with the same Lua script (benchmarks/gateway_load.lua): every
 request is a distinct Stripe event of about 1.5 KB, signed on the fly. Phases: max rate on bare,
@@ -220,7 +221,8 @@ async def clear_queue(redis_url: str) -> int:
     redis = Redis.from_url(redis_url)
     try:
         queued: int = await redis.zcard(QUEUE_NAME)
-        keys = [key async for key in redis.scan_iter("arq:job:event:*", count=5000)]
+        # `event:<id>` per event and the gateway's `events:<first>-<last>` per batch.
+        keys = [key async for key in redis.scan_iter("arq:job:event*", count=5000)]
         for start in range(0, len(keys), 5000):
             await redis.delete(*keys[start : start + 5000])
         await redis.delete(QUEUE_NAME)

@@ -162,6 +162,7 @@ def create_app(
             max_batch=config.batch_max_events,
             writers=config.inbox_writers,
             gather_rounds=config.batch_gather_rounds,
+            lead_events=config.batch_lead_events,
         )
 
     routes: list[BaseRoute] = [

@@ -44,3 +44,6 @@ class GatewayConfig:
     inbox_writers: int = 2
     # Event loop rounds a writer lets run before taking a batch, so in-flight requests join it.
     batch_gather_rounds: int = 1
+    # A request that brings the events waiting to this many commits them at once when a
+    # connection is idle, rather than when a writer's turn comes (see gateway.ingest).
+    batch_lead_events: int = 16

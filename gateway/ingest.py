@@ -21,15 +21,25 @@ commit, then conflicts.
 Before taking a batch, a loop lets the event loop run a few rounds (`gather_rounds`) so that
 requests already on their way join it.
 
+Under load the requests come in waves: a connection's next request follows its answer, and a whole
+batch is answered at once, so its senders' next requests are all read and verified in one pass of
+the event loop before a writer loop gets its turn. Each wave then became one batch, and the
+process sat idle while it committed. So the request that brings the events waiting to
+`lead_events`, with a connection idle, commits them itself, at once: a wave splits into batches
+in flight together, one committing while the rest of the wave is verified.
+
 Measured with `benchmarks/gateway.py` on two cores: answering before the enqueue took the webhook
 route from about 12,000 to 14,000 events/s; a second writer, with one gather round, to about
 15,000. One batch's commit takes about 0.8 ms, most of it PostgreSQL inserting the rows (the WAL
-flush is about 0.1 ms); splitting a batch over two connections does not shorten it.
+flush is about 0.1 ms); splitting a batch over two connections does not shorten it. Leading at 16
+events took the route about 14% further in alternating rounds against the same build without it
+(the process busy about 0.9 of its time instead of 0.75; batches of about 12 instead of 28).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -46,6 +56,7 @@ from jobs.queue import JobQueue, QueueUnavailable
 log = structlog.get_logger(__name__)
 
 ENQUEUE_TIMEOUT_S = 2.0
+COMMIT_WAIT_S = 10.0  # the inbox writer's own command timeout
 
 Clock = Callable[[], datetime]
 _Waiter = tuple[Sequence[NewEvent], "asyncio.Future[list[int | None]]"]
@@ -62,6 +73,7 @@ class Ingestor:
         max_batch: int = 512,
         writers: int = 2,
         gather_rounds: int = 6,
+        lead_events: int = 16,
     ) -> None:
         self._writer = writer
         self._queue = queue
@@ -70,7 +82,13 @@ class Ingestor:
         self._max_batch = max_batch
         self._writers = writers
         self._gather_rounds = gather_rounds
+        self._lead_events = lead_events
         self._pending: list[_Waiter] = []
+        self._pending_events = 0
+        self._idle = writers  # connections not committing a batch
+        self._leaders = 0  # requests committing a batch themselves
+        self._no_leaders = asyncio.Event()
+        self._no_leaders.set()
         self._wake_writers = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: list[int] = []  # event ids handed over by the writers, not yet taken
@@ -96,7 +114,10 @@ class Ingestor:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._fail(self._pending, StoreDown("the gateway is shutting down"))
-        self._pending = []
+        self._pending, self._pending_events = [], 0
+        with contextlib.suppress(TimeoutError):  # a leading request hands its jobs over at its end
+            async with asyncio.timeout(COMMIT_WAIT_S):
+                await self._no_leaders.wait()
         if self._enqueuer is not None:
             await self._stop_enqueuer(self._enqueuer)
             self._enqueuer = None
@@ -113,18 +134,41 @@ class Ingestor:
             raise StoreDown("the inbox writer is not running")
         future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
         self._pending.append((events, future))
-        self._wake_writers.set()
+        self._pending_events += len(events)
+        if self._idle and self._pending_events >= self._lead_events:
+            await self._lead()
+        else:
+            self._wake_writers.set()
         return await future
+
+    async def _lead(self) -> None:
+        """Commit what is waiting from this request, now (see the module docstring)."""
+        self._idle -= 1
+        self._leaders += 1
+        self._no_leaders.clear()
+        try:
+            await self._flush(self._take())
+        finally:
+            self._idle += 1
+            self._leaders -= 1
+            if not self._leaders:
+                self._no_leaders.set()
+        if self._pending:
+            self._wake_writers.set()
 
     async def _write_loop(self) -> None:
         while True:
             await self._wake_writers.wait()
             self._wake_writers.clear()
-            while self._pending:
-                await self._gather()
-                batch = self._take()
-                if batch:  # another loop may have taken everything meanwhile
-                    await self._flush(batch)
+            while self._pending and self._idle:
+                self._idle -= 1
+                try:
+                    await self._gather()
+                    batch = self._take()
+                    if batch:  # another loop or a leading request may have taken it all
+                        await self._flush(batch)
+                finally:
+                    self._idle += 1
 
     async def _gather(self) -> None:
         """Let the event loop run a few more rounds before committing, so that requests already
@@ -145,6 +189,7 @@ class Ingestor:
                 break
             taken, size = taken + 1, size + len(events)
         batch, self._pending = self._pending[:taken], self._pending[taken:]
+        self._pending_events -= size
         return batch
 
     async def _flush(self, batch: list[_Waiter]) -> None:

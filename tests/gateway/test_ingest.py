@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from canonical.errors import StoreUnavailable
 from canonical.store import Store
 from canonical.store import inbox as repo
 from canonical.store.engine import connect
 from canonical.store.inbox import NewEvent
-from canonical.store.inbox_fast import inbox_writer
+from canonical.store.inbox_fast import InboxWriter, inbox_writer
 from gateway import ingest
+from gateway.errors import StoreDown
 from gateway.ingest import Ingestor
 from gateway.metrics import GatewayMetrics
 from jobs.events import PROCESS_EVENTS
@@ -169,3 +171,61 @@ async def test_concurrent_batches_store_a_key_sent_many_times_once(store: Store)
     assert len(new) == 1
     assert [e.id for e in await stored(store)] == new
     assert queue.processed == new
+
+
+class CountingWriter:
+    """The real inbox writer, recording the size of each batch it commits."""
+
+    def __init__(self, store: Store, connections: int) -> None:
+        self._writer = inbox_writer(store.engine, connections=connections)
+        self.sizes: list[int] = []
+
+    async def insert(self, events: Sequence[NewEvent], *, now: datetime) -> list[int | None]:
+        self.sizes.append(len(events))
+        return await self._writer.insert(events, now=now)
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+
+class FailingWriter:
+    async def insert(self, events: Sequence[NewEvent], *, now: datetime) -> list[int | None]:
+        raise StoreUnavailable("cannot reach the store: ConnectionRefusedError")
+
+    async def close(self) -> None:
+        return None
+
+
+def ingestor_over(writer: InboxWriter, queue: RecordingQueue, **options: Any) -> Ingestor:
+    return Ingestor(
+        writer, queue, clock=lambda: datetime.now(UTC), metrics=GatewayMetrics(), **options
+    )
+
+
+async def test_the_request_that_completes_lead_events_commits_them_while_the_rest_wait(
+    store: Store,
+) -> None:
+    writer, queue = CountingWriter(store, connections=2), RecordingQueue()
+    ingestor = ingestor_over(writer, queue, writers=2, lead_events=2)
+    ingestor.start()
+    try:  # one pass of the event loop reads the whole wave, as under load
+        answers = await asyncio.gather(*(ingestor.store([event(f"evt_w{n}")]) for n in range(5)))
+    finally:
+        await ingestor.close()
+    assert writer.sizes == [2, 2, 1]  # two led at once, on both connections; a writer took the last
+    ids = [ids[0] for ids in answers]
+    assert sorted(e.id for e in await stored(store)) == sorted(ids)
+    await queue.drain()
+    assert sorted(queue.processed) == sorted(ids)
+
+
+async def test_a_leading_request_whose_commit_fails_answers_store_down(store: Store) -> None:
+    ingestor = ingestor_over(FailingWriter(), RecordingQueue(), writers=2, lead_events=1)
+    ingestor.start()
+    try:
+        with pytest.raises(StoreDown):
+            await ingestor.store([event("evt_lead_down")])
+        with pytest.raises(StoreDown):  # the connection is free again for the next one
+            await ingestor.store([event("evt_lead_down_2")])
+    finally:
+        await ingestor.close()
