@@ -142,19 +142,26 @@ class Ingestor:
         return await future
 
     async def _lead(self) -> None:
-        """Commit what is waiting from this request, now (see the module docstring)."""
+        """Commit what is waiting from this request, now (see the module docstring).
+
+        The commit runs as a task of its own, shielded: if the leading request is cancelled (its
+        sender went away, say), the other requests of the batch still get their commit and 2xx.
+        """
         self._idle -= 1
         self._leaders += 1
         self._no_leaders.clear()
+        await asyncio.shield(asyncio.ensure_future(self._led_commit(self._take())))
+
+    async def _led_commit(self, batch: list[_Waiter]) -> None:
         try:
-            await self._flush(self._take())
+            await self._flush(batch)
         finally:
             self._idle += 1
             self._leaders -= 1
             if not self._leaders:
                 self._no_leaders.set()
-        if self._pending:
-            self._wake_writers.set()
+            if self._pending:
+                self._wake_writers.set()
 
     async def _write_loop(self) -> None:
         while True:

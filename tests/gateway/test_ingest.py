@@ -229,3 +229,38 @@ async def test_a_leading_request_whose_commit_fails_answers_store_down(store: St
             await ingestor.store([event("evt_lead_down_2")])
     finally:
         await ingestor.close()
+
+
+class SlowWriter(CountingWriter):
+    """The real writer, each commit held until `opened` is set."""
+
+    def __init__(self, store: Store, connections: int) -> None:
+        super().__init__(store, connections)
+        self.opened = asyncio.Event()
+
+    async def insert(self, events: Sequence[NewEvent], *, now: datetime) -> list[int | None]:
+        await self.opened.wait()
+        return await super().insert(events, now=now)
+
+
+async def test_a_leading_request_cancelled_mid_commit_still_commits_and_answers_the_others(
+    store: Store,
+) -> None:
+    writer = SlowWriter(store, connections=2)
+    ingestor = ingestor_over(writer, RecordingQueue(), writers=2, lead_events=2)
+    ingestor.start()
+    try:
+        # Both arrive in one pass of the event loop: the second completes lead_events and leads.
+        other = asyncio.ensure_future(ingestor.store([event("evt_follower")]))
+        leader = asyncio.ensure_future(ingestor.store([event("evt_leader")]))
+        await asyncio.sleep(0.05)  # the leader has taken both events and waits on the commit
+        leader.cancel()
+        writer.opened.set()
+        answer = await other
+    finally:
+        await ingestor.close()
+    assert leader.cancelled()
+    assert writer.sizes == [2]
+    keys = sorted(str(e.dedupe_key) for e in await stored(store))
+    assert keys == ["evt_follower", "evt_leader"]
+    assert answer[0] is not None
