@@ -6,7 +6,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from canonical.errors import StoreError
 from canonical.records import Record
@@ -14,6 +14,8 @@ from canonical.store.codecs import VERSION_INDEX, RecordCodec, Row
 
 Encoded = tuple[Row, tuple[Row, ...]]  # a record's row and its line rows
 Key = tuple[str, str]
+
+ENCODE_STEP: Final = 500  # records encoded at a time when a batch is read before it is encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,18 @@ class KeyOrdered:
             self.encode_ahead(index + 1 - len(items))
         return items[index]
 
+    def __iter__(self) -> Iterator[Encoded]:
+        """Every item in order; records not encoded yet are encoded in steps as they are reached."""
+        done = 0
+        while True:
+            items = self.items
+            for index in range(done, len(items)):
+                yield items[index]
+            done = len(items)
+            if done >= len(self._records):
+                return
+            self.encode_ahead(ENCODE_STEP)
+
     def encode_ahead(self, count: int) -> bool:
         """Encode up to `count` more records; False once all are encoded."""
         done = len(self.items)
@@ -141,17 +155,3 @@ def line_rows(items: list[Encoded], ids: dict[Key, int]) -> list[Row]:
         if invoice_id is not None:
             rows += [(invoice_id, position, *line) for position, line in enumerate(lines)]
     return rows
-
-
-def keyed_line_rows(items: list[Encoded], ids: Sequence[int]) -> Iterator[Row]:
-    """`(*line, invoice_id, position)` for every line of `items[i]`, under invoice id `ids[i]`.
-
-    Made as they are read: fed to a COPY, the rows are built while PostgreSQL inserts the ones
-    already sent. The key goes last because appending to the encoded line copies one tuple,
-    while unpacking it behind a new head goes through a list.
-    """
-    return (
-        line + (invoice_id, position)  # noqa: RUF005
-        for (_, lines), invoice_id in zip(items, ids, strict=True)
-        for position, line in enumerate(lines)
-    )

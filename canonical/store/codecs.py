@@ -43,6 +43,8 @@ class RecordCodec(Generic[R]):
     specs: tuple[FieldSpec, ...]
     columns: tuple[str, ...]  # in row order, content_hash last
     line_columns: tuple[str, ...]  # invoice lines only; empty otherwise
+    decimal_columns: tuple[int, ...]  # where a row holds decimal text
+    line_decimal_columns: tuple[int, ...]  # where a line row holds decimal text
     encode: Callable[[R], tuple[Row, tuple[Row, ...]]]  # (row, line rows)
     key: Callable[[R], tuple[str, str]]  # (source, source_id) as encoded, without the rest
     decode: Callable[[Sequence[Any], Sequence[Sequence[Any]]], R]  # (row, line rows) -> record
@@ -113,6 +115,12 @@ def _base_namespace() -> dict[str, Any]:
     }
 
 
+def _decimal_columns(specs: Sequence[FieldSpec]) -> tuple[int, ...]:
+    """The positions of decimal values in a row encoded from `specs`."""
+    columns = [(spec.kind, column) for spec in specs for column in spec.columns]
+    return tuple(at for at, (kind, _) in enumerate(columns) if kind is Kind.DECIMAL)
+
+
 def _line_functions() -> tuple[tuple[str, ...], Callable[..., Row], Callable[..., InvoiceLine]]:
     specs = field_specs(InvoiceLine)
     namespace = _base_namespace()
@@ -172,6 +180,8 @@ def build_codec(record_type: type[R]) -> RecordCodec[R]:
         specs=tuple(head + body),
         columns=columns,
         line_columns=line_columns,
+        decimal_columns=_decimal_columns(head + body),
+        line_decimal_columns=_decimal_columns(field_specs(InvoiceLine)) if with_lines else (),
         encode=_compile(encode_source, namespace, "encode"),
         key=_compile(key_source, namespace, "key"),
         decode=_compile(decode_source, namespace, "decode"),

@@ -103,11 +103,11 @@ async def _postgres_batch(
             dropped = 0
         else:  # a key repeats: encode everything to keep each key's newest version
             batch, dropped = await _newest_encoded(codec, records)
-        stored = await planning
+        found = await planning
     except BaseException:
         await asyncio.gather(planning, return_exceptions=True)  # never leave it running
         raise
-    written = await upsert_postgres.write(conn, codec, batch, stored, synced_at)
+    written = await upsert_postgres.write(conn, codec, batch, found, synced_at)
     return written + UpsertCounts(unchanged=dropped)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from canonical.errors import StoreError
 from canonical.records import Invoice, Source
-from canonical.store.batches import KeyOrdered, by_key, gc_paused, keyed_line_rows
+from canonical.store.batches import KeyOrdered, by_key, gc_paused
 from canonical.store.codecs import codec_for
 from tests.canonical.test_store_samples import at, invoice
 
@@ -75,18 +75,6 @@ def test_a_record_whose_key_cannot_be_encoded_is_named() -> None:
         by_key(codec_for(Invoice), [invoice("in_ok"), bad])
 
 
-def test_line_rows_carry_their_invoice_id_and_position_last() -> None:
-    codec = codec_for(Invoice)
-    first, second = codec.encode(invoice("in_1")), codec.encode(invoice("in_2"))
-
-    rows = list(keyed_line_rows([first, second], [7, 9]))
-
-    expected = [line + (7, n) for n, line in enumerate(first[1])]  # noqa: RUF005
-    expected += [line + (9, n) for n, line in enumerate(second[1])]  # noqa: RUF005
-    assert rows == expected
-    assert len(first[1]) > 0
-
-
 def test_sources_are_plain_strings_in_keys_of_every_source() -> None:
     records = [dataclasses.replace(invoice("in_1"), source=source) for source in Source]
 
@@ -124,3 +112,17 @@ def test_a_key_ordered_batch_of_encoded_rows_reads_them_back() -> None:
 
     assert len(batch) == 3
     assert [batch[n] for n in range(3)] == items
+
+
+def test_reading_a_key_ordered_batch_encodes_the_rest_in_steps_as_it_goes() -> None:
+    codec = codec_for(Invoice)
+    records = [invoice(f"in_{n}") for n in range(1200)]
+    batch = KeyOrdered(codec, records, [])
+    batch.encode_ahead(3)
+
+    read = iter(batch)
+    first = [next(read) for _ in range(4)]
+
+    assert first == [codec.encode(record) for record in records[:4]]
+    assert 4 <= len(batch.items) < len(records)
+    assert [*first, *read] == [codec.encode(record) for record in records]

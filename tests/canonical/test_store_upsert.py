@@ -4,7 +4,9 @@ import asyncio
 import dataclasses
 import itertools
 from datetime import datetime
+from decimal import Decimal
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -353,7 +355,10 @@ async def test_the_lookup_probes_the_key_index_however_large_the_table(postgres_
         async with begin(store.engine) as conn:
             result = await conn.exec_driver_sql(
                 f"EXPLAIN {plan_statement(codec)}",
-                ([source for source, _ in keys], [source_id for _, source_id in keys]),
+                (
+                    orjson.dumps([source for source, _ in keys]).decode(),
+                    orjson.dumps([source_id for _, source_id in keys]).decode(),
+                ),
             )
             shown = "\n".join(row[0] for row in result.all())
     finally:
@@ -361,3 +366,47 @@ async def test_the_lookup_probes_the_key_index_however_large_the_table(postgres_
 
     assert "Seq Scan on parties" not in shown
     assert "Index Scan using uq_parties_source_source_id" in shown
+
+
+@pytest.mark.parametrize("text", ["0", "1.50", "-0.001", "123456789012345678.000000001"])
+async def test_line_quantities_are_stored_exactly_with_their_scale(store: Store, text: str) -> None:
+    line = dataclasses.replace(invoice_line(1), quantity=Decimal(text))
+
+    await store.upsert([invoice(lines=(line,))])
+
+    stored = await store.get(Invoice, "stripe", "in_1")
+    assert stored is not None
+    assert str(stored.lines[0].quantity) == text
+
+
+async def test_keys_stored_around_a_batch_leave_the_batch_all_new(store: Store) -> None:
+    await store.upsert([invoice("in_0"), invoice("in_9")])
+
+    counts = await store.upsert([invoice(f"in_{n}") for n in range(3, 7)])
+
+    assert counts == UpsertCounts(created=4)
+    assert await store.count(Invoice) == 6
+
+
+async def test_a_key_stored_inside_a_batch_range_is_found_and_the_rest_created(
+    store: Store,
+) -> None:
+    await store.upsert([invoice("in_5", version=at(0))])
+
+    counts = await store.upsert(
+        [invoice(f"in_{n}", version=at(1), attempt_count=n) for n in range(3, 8)]
+    )
+
+    assert counts == UpsertCounts(created=4, updated=1)
+    stored = await store.get(Invoice, "stripe", "in_5")
+    assert stored is not None
+    assert stored.attempt_count == 5
+
+
+async def test_a_key_of_another_source_inside_the_range_is_another_record(store: Store) -> None:
+    await store.upsert([dataclasses.replace(invoice("in_5"), source=Source.QUICKBOOKS)])
+
+    counts = await store.upsert([invoice(f"in_{n}") for n in range(3, 8)])
+
+    assert counts == UpsertCounts(created=5)
+    assert await store.count(Invoice) == 6
