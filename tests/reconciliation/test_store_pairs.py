@@ -43,6 +43,15 @@ async def load(store: Store, *, paired: bool) -> Snapshot:
     return builder.snapshot
 
 
+async def both_loads(url: str) -> tuple[Snapshot, Snapshot]:
+    """The store's snapshot as the Python linking reads it, then with the store's pairs."""
+    store = Store.from_url(url)
+    try:
+        return await load(store, paired=False), await load(store, paired=True)
+    finally:
+        await store.close()
+
+
 def index_view(snapshot: Snapshot) -> dict[str, Any]:
     """Everything the rules read of the linking index, as plain values."""
     index = LedgerIndex.build(snapshot)
@@ -115,12 +124,7 @@ async def test_store_pairs_of_bulk_seeded_rows_reconcile_as_python_pairs(
             await seed_reconciliation_rows(driver, invoices=3000, as_of=AS_OF, seed=5)
         finally:
             await driver.close()
-        store = Store.from_url(url)
-        try:
-            reference = await load(store, paired=False)
-            paired = await load(store, paired=True)
-        finally:
-            await store.close()
+        reference, paired = await both_loads(url)
 
     assert paired.paired is not None
     # Most links are plain: their QuickBooks rows stay in the store.
@@ -200,12 +204,7 @@ async def _compare_pairings(
         )
     finally:
         await driver.close()
-    store = Store.from_url(url)
-    try:
-        reference = await load(store, paired=False)
-        paired = await load(store, paired=True)
-    finally:
-        await store.close()
+    reference, paired = await both_loads(url)
     assert index_view(paired) == index_view(reference)
     assert outcome(paired) == outcome(reference)
 
