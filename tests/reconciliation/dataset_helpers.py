@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from canonical.records import Record
+from canonical.store import Store, upgrade_async
 from mappings import map_payload
 from reconciliation.reconcile import find
 from reconciliation.snapshot import Snapshot, SnapshotBuilder
@@ -24,6 +25,14 @@ def dataset_records(root: Path) -> Iterator[Record]:
             items = json.loads(path.read_text(), parse_float=Decimal)
             for item in items:
                 yield from map_payload(vendor, path.stem, item, read_at=READ_AT)
+
+
+async def synced(url: str, root: Path) -> Store:
+    """A store at `url`, migrated, holding the dataset at `root`; the caller closes it."""
+    await upgrade_async(url)
+    store = Store.from_url(url)
+    await store.upsert(list(dataset_records(root)))
+    return store
 
 
 def snapshot_of(root: Path) -> Snapshot:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from canonical.store import Store, upgrade_async
 from jobs.reconcile import run_history, run_reconcile
 from sandbox.dataset import generate
-from tests.reconciliation.dataset_helpers import dataset_records, diff, truth_rows
+from tests.reconciliation.dataset_helpers import diff, synced, truth_rows
 
 AS_OF = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -27,13 +26,6 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("seed5")
     generate(out, seed=5, customers=120, as_of=AS_OF)
     return out
-
-
-async def synced(url: str, root: Path) -> Store:
-    await upgrade_async(url)
-    store = Store.from_url(url)
-    await store.upsert(list(dataset_records(root)))
-    return store
 
 
 async def test_store_loaded_snapshot_gives_the_truth_and_a_rerun_changes_nothing(

@@ -17,7 +17,7 @@ from reconciliation.reconcile import find
 from reconciliation.snapshot import Snapshot, SnapshotBuilder
 from reconciliation.snapshot_rows import CompactBuilder
 from sandbox.dataset import generate
-from tests.reconciliation.dataset_helpers import dataset_records, diff, truth_rows
+from tests.reconciliation.dataset_helpers import diff, synced, truth_rows
 
 AS_OF = date(2026, 3, 1)
 
@@ -38,10 +38,8 @@ async def compact_snapshot(store: Store) -> Snapshot:
 async def test_compact_rows_equal_the_snapshot_built_from_records(
     dataset: Path, postgres_url: str
 ) -> None:
-    await upgrade_async(postgres_url)
-    store = Store.from_url(postgres_url)
+    store = await synced(postgres_url, dataset)
     try:
-        await store.upsert(list(dataset_records(dataset)))
         from_records = SnapshotBuilder()
         await stream_for_reconciliation(store, from_records.add)
         compact = await compact_snapshot(store)

@@ -31,7 +31,7 @@ from reconciliation.reconcile import find
 from reconciliation.snapshot import Snapshot
 from reconciliation.snapshot_rows import CompactBuilder
 from sandbox.dataset import generate
-from tests.reconciliation.dataset_helpers import dataset_records
+from tests.reconciliation.dataset_helpers import synced
 
 AS_OF = date(2026, 3, 1)
 AT = datetime(2026, 1, 5, 12, tzinfo=UTC)
@@ -100,10 +100,8 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def test_store_pairs_of_a_sandbox_dataset_index_and_reconcile_as_python_pairs(
     dataset: Path, postgres_url: str
 ) -> None:
-    await upgrade_async(postgres_url)
-    store = Store.from_url(postgres_url)
+    store = await synced(postgres_url, dataset)
     try:
-        await store.upsert(list(dataset_records(dataset)))
         reference = await load(store, paired=False)
         paired = await load(store, paired=True)
     finally:
