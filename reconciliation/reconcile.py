@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from canonical.records import Finding, SourceRef
 from reconciliation.absorb import absorb
@@ -20,7 +21,7 @@ from reconciliation.metrics import compute_metrics
 from reconciliation.model import MatchSummary, ReconcileResult
 from reconciliation.rules import billing, deals, invoices, payments, settlement
 from reconciliation.rules.context import RuleContext
-from reconciliation.snapshot import Charge, Snapshot
+from reconciliation.snapshot import Charge, Snapshot, StorePairs
 from reconciliation.thresholds import Thresholds
 
 
@@ -102,7 +103,14 @@ def named_parties(snapshot: Snapshot, findings: Sequence[Finding]) -> dict[Sourc
 
 
 def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
-    """Each Stripe invoice's charges, through its invoice payments (by intent, or by charge)."""
+    """Each Stripe invoice's charges, through its invoice payments (by intent, or by charge).
+
+    A snapshot with the store's pairs has its links resolved by PostgreSQL (`StorePairs`); the
+    loop below is the reference, and what the store's query is tested against. At a million
+    links the resolved path saved about 3 s of 40 (decoding and sharing the link rows, this map).
+    """
+    if snapshot.paired is not None:
+        return _resolved_charges(snapshot, snapshot.paired)
     # An intent nearly always has one charge: map it to that charge, and keep a list only for
     # the few intents retried into several (a million one-item lists cost 60 MB and a second).
     first_of: dict[str, Charge] = {}
@@ -134,4 +142,18 @@ def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
             result[link.invoice_id] = found if len(found) < 2 else list(dict.fromkeys(found))
         else:
             charges.extend(c for c in found if c not in charges)
+    return result
+
+
+def _resolved_charges(snapshot: Snapshot, pairs: StorePairs) -> dict[str, list[Charge]]:
+    """`charges_by_invoice` from the links the store resolved (`StorePairs.link_invoices`)."""
+    invoices, charges, others = snapshot.invoices, snapshot.charges, pairs.other_invoices
+    result: dict[str, list[Charge]] = {}
+    for k, (row, position) in enumerate(zip(pairs.link_invoices, pairs.link_charges, strict=True)):
+        key: Any = invoices[row].id if row >= 0 else others[k]
+        found = result.get(key)
+        if found is None:
+            found = result[key] = []
+        if position >= 0 and (charge := charges[position]) not in found:
+            found.append(charge)
     return result

@@ -9,6 +9,7 @@ evidence of anything, and a deleted QuickBooks record means "no counterpart".
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -150,10 +151,19 @@ class StorePairs:
     QuickBooks invoice has its number); `charge_postings[i]` is the one posting of
     `Snapshot.charges[i]` when nothing but that PaymentRefNum names the charge. The snapshot's
     QuickBooks families then lack the rows paired here, and only those.
+
+    The links between invoices and charges are resolved too, and the snapshot's `invoice_links`
+    stay empty: link `k` names invoice `Snapshot.invoices[link_invoices[k]]` (-1: the invoice
+    with id `other_invoices[k]`, not a Stripe invoice of the snapshot) and finds charge
+    `Snapshot.charges[link_charges[k]]` (-1: none), one entry per charge found, in link order.
+    Positions are machine integers (`array`), 8 bytes each where a list of ints took 40.
     """
 
     invoice_numbers: list[InvoiceCounterpart | None] = field(default_factory=list)
     charge_postings: list[RefPosting | None] = field(default_factory=list)
+    link_invoices: array[int] = field(default_factory=lambda: array("q"))
+    link_charges: array[int] = field(default_factory=lambda: array("q"))
+    other_invoices: dict[int, str | None] = field(default_factory=dict)
 
 
 class SalesDeal(NamedTuple):

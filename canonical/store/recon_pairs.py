@@ -18,8 +18,15 @@ the pure Python linking, which stays the reference (`reconciliation.linking`).
   follows Unicode classes PostgreSQL does not share), so a charge that any memo might name is
   left to Python whole, and the order of its postings stays the reference's.
 
+The links between Stripe invoices and their charges (invoice payments by payment intent or by
+charge, and the older charges' own allocations) are resolved here too: `invoice_charges` gives
+each invoice's charges, as positions in the `charges` family, in the order and with the
+repeats dropped as `reconciliation.reconcile.charges_by_invoice` finds them, so the million
+link rows and the map of every payment intent never reach Python (the `REPLACED` families).
+
 `PAIRING_SETUP` runs first, in the loader's transaction (its temporary tables go at commit);
-`PAIRED_QUERIES` then override or extend `snapshot_loader.COMPACT_QUERIES`.
+`PAIRED_QUERIES` then override or extend `snapshot_loader.COMPACT_QUERIES`, and
+`RESOLVED_QUERIES` take the place of the `REPLACED` families.
 """
 
 from __future__ import annotations
@@ -78,6 +85,9 @@ AND NOT EXISTS (SELECT 1 FROM recon_named_tokens AS t WHERE t.token = c.payment_
     "ANALYZE recon_charge_pairs",
 )
 
+# Families the paired queries make unnecessary: `invoice_charges` holds what they linked.
+REPLACED: Final[tuple[str, ...]] = ("invoice_links", "charge_links")
+
 PAIRED_QUERIES: Final[dict[str, str]] = {
     # Without the DocNumber-only rows (same columns and order as the compact family).
     "ledger_invoices": """
@@ -110,4 +120,39 @@ LEFT JOIN recon_charge_pairs AS r ON r.charge_row = c.id
 LEFT JOIN payments AS p ON p.id = r.payment_row
 WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
 ORDER BY c.id""",
+}
+
+# Read on the loader's first connection, after its own families (they need no temporary table):
+# the server resolves them while Python decodes what the pairing connection sends.
+RESOLVED_QUERIES: Final[dict[str, str]] = {
+    # One row per link and charge it finds, in the reference's order (invoice payments by row,
+    # then each charge's allocations; an intent's charges in charge order): the invoice's position
+    # in `invoices` (or -1 and its id, when it is not a Stripe invoice of the snapshot) and the
+    # charge's position in `charges` (NULL: none). A link by payment intent finds every charge of
+    # that intent; only a link whose intent finds none falls back to its charge id.
+    "invoice_charges": """
+WITH charge_rows AS MATERIALIZED (
+    SELECT source_id, payment_intent_id, row_number() OVER (ORDER BY id) - 1 AS position
+    FROM payments WHERE source = 'stripe' AND NOT deleted AND kind = 'charge'
+), invoice_rows AS (
+    SELECT source_id, row_number() OVER (ORDER BY id) - 1 AS position
+    FROM invoices WHERE source = 'stripe' AND NOT deleted
+), links AS (
+    SELECT 0 AS part, id AS row_id, 0::bigint AS position, invoice_id,
+        payment_intent_id AS intent_id, charge_id
+    FROM invoice_payments WHERE source = 'stripe' AND NOT deleted
+    UNION ALL
+    SELECT 1, p.id, a.position, a.value->>'invoice_id', NULL::text, p.source_id
+    FROM payments AS p, json_array_elements(p.allocations) WITH ORDINALITY AS a(value, position)
+    WHERE p.source = 'stripe' AND NOT p.deleted AND p.kind = 'charge'
+    AND p.allocations::text <> '[]'
+)
+SELECT coalesce(s.position, -1), CASE WHEN s.position IS NULL THEN l.invoice_id END,
+    coalesce(i.position, c.position)
+FROM links AS l
+LEFT JOIN charge_rows AS i ON i.payment_intent_id = l.intent_id AND l.intent_id <> ''
+LEFT JOIN charge_rows AS c
+    ON c.source_id = l.charge_id AND l.charge_id <> '' AND i.position IS NULL
+LEFT JOIN invoice_rows AS s ON s.source_id = l.invoice_id
+ORDER BY l.part, l.row_id, l.position, i.position""",
 }

@@ -27,7 +27,12 @@ from canonical.records import (
     Refund,
     Subscription,
 )
-from canonical.store.recon_pairs import PAIRED_QUERIES, PAIRING_SETUP
+from canonical.store.recon_pairs import (
+    PAIRED_QUERIES,
+    PAIRING_SETUP,
+    REPLACED,
+    RESOLVED_QUERIES,
+)
 from canonical.store.store import Store
 
 RECONCILED_TYPES: Final[tuple[type[Record], ...]] = (
@@ -207,8 +212,9 @@ async def stream_compact(
     queries = dict(COMPACT_QUERIES)
     if not paired:
         return await _stream(store, queries, sink, batch_size)
-    for family in PAIRED_QUERIES:
+    for family in (*PAIRED_QUERIES, *REPLACED):
         queries.pop(family, None)
+    queries.update(RESOLVED_QUERIES)
     fed = 0
     async with store.engine.connect() as conn:
         driver: Any = (await conn.get_raw_connection()).driver_connection

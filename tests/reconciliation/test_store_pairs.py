@@ -6,6 +6,7 @@ exactly what the unpaired snapshot gives, whatever the memos and references hold
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +28,7 @@ from canonical.store.bulk_seed import (
 from canonical.store.snapshot_loader import stream_compact
 from canonical.store.types import to_micros
 from reconciliation.linking import LedgerIndex
-from reconciliation.reconcile import find
+from reconciliation.reconcile import charges_by_invoice, find
 from reconciliation.snapshot import Snapshot
 from reconciliation.snapshot_rows import CompactBuilder
 from sandbox.dataset import generate
@@ -66,6 +67,11 @@ def index_view(snapshot: Snapshot) -> dict[str, Any]:
             for c in snapshot.charges
         },
         "unnamed": dict(index.payments_by_invoice),
+        # In order: the invoice keys decide which invoice a charge paying two belongs to.
+        "charges": [
+            (invoice, [c.id for c in charges])
+            for invoice, charges in charges_by_invoice(snapshot).items()
+        ],
     }
 
 
@@ -109,6 +115,8 @@ async def test_store_pairs_of_a_sandbox_dataset_index_and_reconcile_as_python_pa
 
     assert paired.paired is not None
     assert any(paired.paired.invoice_numbers)
+    assert reference.invoice_links
+    assert not paired.invoice_links  # the store resolved them
     assert index_view(paired) == index_view(reference)
     assert outcome(paired) == outcome(reference)
 
@@ -220,3 +228,77 @@ async def test_store_pairs_equal_python_pairs_whatever_memos_and_references_hold
     ledger_payments: list[tuple[str | None, str | None]],
 ) -> None:
     await _compare_pairings(postgres_url, ledger_invoices, ledger_payments)
+
+
+# --- invoice payments and charge allocations, resolved to each invoice's charges ---------------
+
+_LINK_COLUMNS = (
+    "source", "source_id", "version", "deleted", "invoice_id", "amount_paid_minor",
+    "amount_paid_currency", "status", "payment_intent_id", "charge_id", "content_hash",
+    "synced_at",
+)  # fmt: skip
+_INVOICE_IDS = st.sampled_from(["in_1", "in_2", "in_3", "in_gone", ""])
+_INTENTS = st.sampled_from([None, "", "pi_1", "pi_2", "pi_9"])
+_CHARGE_IDS = st.sampled_from([None, "", "ch_1", "ch_2", "ch_3", "ch_9"])
+_LINK = st.tuples(_INVOICE_IDS, _INTENTS, _CHARGE_IDS, st.booleans())
+# A charge: its intent, the invoices its allocations name (older API versions), deleted or not.
+_CHARGE = st.tuples(_INTENTS, st.lists(_INVOICE_IDS, max_size=2), st.booleans())
+
+
+def _link_row(n: int, link: tuple[str, str | None, str | None, bool]) -> tuple[Any, ...]:
+    invoice, intent, charge, deleted = link
+    at = to_micros(AT)
+    return (
+        "stripe", f"inpay_{n}", at, deleted, invoice, 5000, "USD", "paid", intent, charge,
+        "0" * 32, at,
+    )  # fmt: skip
+
+
+def _charge_row(n: int, charge: tuple[str | None, list[str], bool]) -> tuple[Any, ...]:
+    intent, invoices, deleted = charge
+    at = to_micros(AT)
+    allocations = json.dumps(
+        [{"invoice_id": i, "amount": {"minor": 1, "currency": "USD"}} for i in invoices]
+    )
+    return (
+        "stripe", f"ch_{n}", at, deleted, "charge", "cus_1", 5000, "USD",
+        "succeeded" if n % 2 else "failed", at, AT.date(), intent, f"ch_{n}", None, None,
+        allocations, "0" * 32, at,
+    )  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_LINK, max_size=6), st.lists(_CHARGE, max_size=4))
+async def test_store_resolves_each_invoices_charges_as_python_links_them(
+    postgres_url: str,
+    links: list[tuple[str, str | None, str | None, bool]],
+    charges: list[tuple[str | None, list[str], bool]],
+) -> None:
+    await upgrade_async(postgres_url)
+    driver = await asyncpg.connect(
+        make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        await driver.execute("TRUNCATE invoices, payments, invoice_payments")
+        invoices, _ = _stripe_rows()
+        await driver.copy_records_to_table(
+            "invoices", records=invoices, columns=list(INVOICE_COLUMNS)
+        )
+        await driver.copy_records_to_table(
+            "payments",
+            records=[_charge_row(n, c) for n, c in enumerate(charges, 1)],
+            columns=list(PAYMENT_COLUMNS),
+        )
+        await driver.copy_records_to_table(
+            "invoice_payments",
+            records=[_link_row(n, link) for n, link in enumerate(links, 1)],
+            columns=list(_LINK_COLUMNS),
+        )
+    finally:
+        await driver.close()
+    reference, paired = await both_loads(postgres_url)
+
+    assert index_view(paired)["charges"] == index_view(reference)["charges"]
+    assert outcome(paired) == outcome(reference)
