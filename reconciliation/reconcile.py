@@ -147,13 +147,12 @@ def charges_by_invoice(snapshot: Snapshot) -> dict[str, list[Charge]]:
 
 def _resolved_charges(snapshot: Snapshot, pairs: StorePairs) -> dict[str, list[Charge]]:
     """`charges_by_invoice` from the links the store resolved (`StorePairs.link_invoices`)."""
-    invoices, charges, others = snapshot.invoices, snapshot.charges, pairs.other_invoices
-    result: dict[str, list[Charge]] = {}
-    for k, (row, position) in enumerate(zip(pairs.link_invoices, pairs.link_charges, strict=True)):
-        key: Any = invoices[row].id if row >= 0 else others[k]
-        found = result.get(key)
+    charges = snapshot.charges
+    result: dict[Any, list[Charge]] = {}
+    for invoice_id, position in zip(pairs.link_invoices, pairs.link_charges, strict=True):
+        found = result.get(invoice_id)
         if found is None:
-            found = result[key] = []
+            found = result[invoice_id] = []
         if position >= 0 and (charge := charges[position]) not in found:
             found.append(charge)
     return result

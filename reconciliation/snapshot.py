@@ -153,17 +153,15 @@ class StorePairs:
     QuickBooks families then lack the rows paired here, and only those.
 
     The links between invoices and charges are resolved too, and the snapshot's `invoice_links`
-    stay empty: link `k` names invoice `Snapshot.invoices[link_invoices[k]]` (-1: the invoice
-    with id `other_invoices[k]`, not a Stripe invoice of the snapshot) and finds charge
+    stay empty: link `k` names the invoice with id `link_invoices[k]` and finds charge
     `Snapshot.charges[link_charges[k]]` (-1: none), one entry per charge found, in link order.
-    Positions are machine integers (`array`), 8 bytes each where a list of ints took 40.
+    Charge positions are machine integers (`array`), 8 bytes each where a list of ints took 40.
     """
 
     invoice_numbers: list[InvoiceCounterpart | None] = field(default_factory=list)
     charge_postings: list[RefPosting | None] = field(default_factory=list)
-    link_invoices: array[int] = field(default_factory=lambda: array("q"))
+    link_invoices: list[str | None] = field(default_factory=list)
     link_charges: array[int] = field(default_factory=lambda: array("q"))
-    other_invoices: dict[int, str | None] = field(default_factory=dict)
 
 
 class SalesDeal(NamedTuple):

@@ -104,7 +104,7 @@ _FAMILIES: Final[dict[str, _Family]] = {
 }
 
 # With the store's pairs, no other family holds a Stripe invoice's or a charge's identifiers: the
-# links that repeated them are resolved to positions (`StorePairs.link_invoices`), and the
+# links that repeated them are resolved by the store (`StorePairs.link_invoices`), and the
 # QuickBooks rows naming them by DocNumber or PaymentRefNum stay in the store. Sharing them would
 # only fill a table of millions of entries: at a million invoices and charges it took 2.1 s.
 _PAIRED_FAMILIES: Final[dict[str, _Family]] = {
@@ -159,13 +159,8 @@ class CompactBuilder:
 
 
 def _add_links(pairs: StorePairs, rows: Rows) -> None:
-    """Rows of (invoice position or -1, the invoice id when -1, charge position or NULL)."""
-    if not rows:
-        return
-    invoices, ids, charges = zip(*rows, strict=True)
-    start = len(pairs.link_invoices)
-    pairs.link_invoices.extend(invoices)
-    pairs.link_charges.extend(-1 if c is None else c for c in charges)
-    for k, row in enumerate(invoices, start):
-        if row < 0:
-            pairs.other_invoices[k] = ids[k - start]
+    """Rows of (invoice id, charge position or NULL)."""
+    if rows:
+        invoices, charges = zip(*rows, strict=True)
+        pairs.link_invoices.extend(invoices)
+        pairs.link_charges.extend(-1 if c is None else c for c in charges)

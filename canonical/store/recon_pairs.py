@@ -126,17 +126,15 @@ ORDER BY c.id""",
 # the server resolves them while Python decodes what the pairing connection sends.
 RESOLVED_QUERIES: Final[dict[str, str]] = {
     # One row per link and charge it finds, in the reference's order (invoice payments by row,
-    # then each charge's allocations; an intent's charges in charge order): the invoice's position
-    # in `invoices` (or -1 and its id, when it is not a Stripe invoice of the snapshot) and the
-    # charge's position in `charges` (NULL: none). A link by payment intent finds every charge of
-    # that intent; only a link whose intent finds none falls back to its charge id.
+    # then each charge's allocations; an intent's charges in charge order): the invoice id and
+    # the charge's position in `charges` (NULL: none). A link by payment intent finds every
+    # charge of that intent; only a link whose intent finds none falls back to its charge id.
+    # (Positions of the invoices too would spare Python 60 MB of ids at a million, but cost the
+    # server a numbered scan and a join of every invoice: 1 to 2 s.)
     "invoice_charges": """
 WITH charge_rows AS MATERIALIZED (
     SELECT source_id, payment_intent_id, row_number() OVER (ORDER BY id) - 1 AS position
     FROM payments WHERE source = 'stripe' AND NOT deleted AND kind = 'charge'
-), invoice_rows AS (
-    SELECT source_id, row_number() OVER (ORDER BY id) - 1 AS position
-    FROM invoices WHERE source = 'stripe' AND NOT deleted
 ), links AS (
     SELECT 0 AS part, id AS row_id, 0::bigint AS position, invoice_id,
         payment_intent_id AS intent_id, charge_id
@@ -147,12 +145,10 @@ WITH charge_rows AS MATERIALIZED (
     WHERE p.source = 'stripe' AND NOT p.deleted AND p.kind = 'charge'
     AND p.allocations::text <> '[]'
 )
-SELECT coalesce(s.position, -1), CASE WHEN s.position IS NULL THEN l.invoice_id END,
-    coalesce(i.position, c.position)
+SELECT l.invoice_id, coalesce(i.position, c.position)
 FROM links AS l
 LEFT JOIN charge_rows AS i ON i.payment_intent_id = l.intent_id AND l.intent_id <> ''
 LEFT JOIN charge_rows AS c
     ON c.source_id = l.charge_id AND l.charge_id <> '' AND i.position IS NULL
-LEFT JOIN invoice_rows AS s ON s.source_id = l.invoice_id
 ORDER BY l.part, l.row_id, l.position, i.position""",
 }
