@@ -120,6 +120,10 @@ class KeyOrdered:
                 return
             self.encode_ahead(ENCODE_STEP)
 
+    def release(self) -> None:
+        """Drop the encoded rows, all read: reading the batch again would encode it again."""
+        self.items = []
+
     def encode_ahead(self, count: int) -> bool:
         """Encode up to `count` more records; False once all are encoded."""
         done = len(self.items)

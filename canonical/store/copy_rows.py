@@ -7,6 +7,7 @@ possible: this is per line, and a batch of 10,000 invoices has 30,000.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, DecimalTuple
@@ -62,6 +63,17 @@ def _swapped(row: Row, columns: tuple[int, ...], numerics: Numerics) -> Row:
     for at in columns:
         values[at] = numerics[values[at]]
     return tuple(values)
+
+
+def then_soon(rows: Iterable[Row], callback: Callable[[], object]) -> Iterator[Row]:
+    """`rows`, then `callback` scheduled on the running loop once they are all read.
+
+    asyncpg's COPY sends its last buffer when the rows run out, then waits for the server to
+    insert it (a few milliseconds for its 512 KB): the callback runs then, in time this process
+    would otherwise spend waiting.
+    """
+    yield from rows
+    asyncio.get_running_loop().call_soon(callback)
 
 
 def copy_line_rows(

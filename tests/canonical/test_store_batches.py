@@ -126,3 +126,16 @@ def test_reading_a_key_ordered_batch_encodes_the_rest_in_steps_as_it_goes() -> N
     assert first == [codec.encode(record) for record in records[:4]]
     assert 4 <= len(batch.items) < len(records)
     assert [*first, *read] == [codec.encode(record) for record in records]
+
+
+def test_a_released_batch_holds_no_rows_and_reading_it_again_encodes_them_again() -> None:
+    codec = codec_for(Invoice)
+    records = [invoice(f"in_{n}") for n in range(3)]
+    batch = KeyOrdered(codec, records, [])
+    first = list(batch)
+
+    batch.release()
+
+    assert batch.items == []
+    assert len(batch) == 3
+    assert list(batch) == first

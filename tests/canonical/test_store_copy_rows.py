@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 
 from canonical.records import Invoice
 from canonical.store.codecs import codec_for
-from canonical.store.copy_rows import CopyNumeric, Numerics, copy_line_rows, with_numerics
+from canonical.store.copy_rows import (
+    CopyNumeric,
+    Numerics,
+    copy_line_rows,
+    then_soon,
+    with_numerics,
+)
 from tests.canonical.test_store_samples import invoice
 
 AWKWARD_DECIMALS = ["0", "1", "1.50", "-0.001", "1E+3", "123456789012345678.000000001", "-7"]
@@ -70,3 +77,22 @@ def test_rows_without_decimal_columns_pass_through_as_they_are() -> None:
     rows = [("a", 1)]
 
     assert with_numerics(rows, ()) is rows
+
+
+async def test_then_soon_calls_back_on_the_loop_once_every_row_is_read() -> None:
+    calls: list[int] = []
+    rows = then_soon([(1,), (2,)], lambda: calls.append(len(calls)))
+
+    assert list(rows) == [(1,), (2,)]
+    assert calls == []  # not while the reader is still busy with the rows
+    await asyncio.sleep(0)
+    assert calls == [0]
+
+
+async def test_then_soon_does_not_call_back_for_rows_left_unread() -> None:
+    calls: list[int] = []
+    rows = then_soon([(1,), (2,)], lambda: calls.append(1))
+
+    assert next(rows) == (1,)
+    await asyncio.sleep(0)
+    assert calls == []

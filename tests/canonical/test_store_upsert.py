@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from canonical.store.codecs import codec_for
 from canonical.store.engine import begin
 from canonical.store.schema import table_for
 from canonical.store.upsert import BATCH_SIZE
-from canonical.store.upsert_postgres import plan_statement
+from canonical.store.upsert_postgres import plan, plan_statement
 from tests.canonical.test_store_samples import at, invoice, invoice_line, one_of_each, usd
 
 
@@ -410,3 +411,30 @@ async def test_a_key_of_another_source_inside_the_range_is_another_record(store:
 
     assert counts == UpsertCounts(created=5)
     assert await store.count(Invoice) == 6
+
+
+@pytest.mark.postgres
+async def test_the_lookup_of_an_all_new_batch_draws_one_fresh_id_per_key_and_nothing_else(
+    postgres_url: str,
+) -> None:
+    await upgrade_async(postgres_url)
+    store = Store.from_url(postgres_url)
+    codec = codec_for(Invoice)
+    prefix = f"in_lookup_{uuid.uuid4().hex}_"  # the database is shared with other tests
+    try:
+        await store.upsert([invoice(f"{prefix}1"), invoice(f"{prefix}9")])
+        async with begin(store.engine) as conn:
+            new = await plan(conn, codec, [("stripe", f"{prefix}{n}") for n in range(2, 6)])
+            mixed = await plan(conn, codec, [("stripe", f"{prefix}0"), ("stripe", f"{prefix}1")])
+    finally:
+        await store.close()
+
+    assert not new.stored
+    assert (new.versions, new.digests) == ([], [])
+    assert len(set(new.new_ids)) == 4
+    assert None not in new.new_ids
+    assert mixed.stored
+    assert mixed.versions[0] is None
+    assert mixed.versions[1] is not None
+    assert mixed.new_ids[0] is not None
+    assert mixed.new_ids[1] is None
