@@ -163,6 +163,7 @@ def create_app(
             writers=config.inbox_writers,
             gather_rounds=config.batch_gather_rounds,
             lead_events=config.batch_lead_events,
+            enqueue_wait_s=config.enqueue_wait_s,
         )
 
     routes: list[BaseRoute] = [

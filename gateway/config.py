@@ -47,3 +47,6 @@ class GatewayConfig:
     # A request that brings the events waiting to this many commits them at once when a
     # connection is idle, rather than when a writer's turn comes (see gateway.ingest).
     batch_lead_events: int = 16
+    # The enqueue loop waits this long before each queue call, so one `process_events` job
+    # carries every batch committed meanwhile (see gateway.ingest).
+    enqueue_wait_s: float = 0.005

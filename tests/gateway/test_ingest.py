@@ -123,6 +123,17 @@ async def test_events_committed_while_the_queue_is_busy_go_in_one_job(store: Sto
     assert sorted(queue.processed) == [first[0], second[0], third[0]]  # fanned out, one job each
 
 
+async def test_batches_committed_within_the_enqueue_wait_go_in_one_job(store: Store) -> None:
+    queue = GatedQueue()
+    queue.opened.set()
+    async with running(store, queue, enqueue_wait_s=0.5) as (ingestor, _):
+        first = await ingestor.store([event("evt_wait_a")])  # one commit
+        second = await ingestor.store([event("evt_wait_b")])  # another, within the wait
+        await eventually(lambda: len(queue.calls) == 1)
+        await queue.drain()
+    assert queue.calls == [[first[0], second[0]]]
+
+
 async def test_with_the_queue_failing_after_the_answer_the_event_stays_received_for_the_relay(
     store: Store,
 ) -> None:
