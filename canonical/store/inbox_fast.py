@@ -4,9 +4,13 @@
 duplicate — the semantics of `inbox.insert_events`. Any failure to commit raises `StoreError`
 (`StoreUnavailable` when the database cannot be reached), never a driver exception.
 
-- `PostgresInboxWriter`: the hot path. One dedicated asyncpg connection and one prepared
-  `INSERT … SELECT FROM unnest(…)` per batch; SQLAlchemy's per-statement compile and pool checkout
-  cost more than the insert itself at thousands of events per second.
+- `PostgresInboxWriter`: the hot path. Dedicated asyncpg connections and one prepared statement
+  per batch; SQLAlchemy's per-statement compile and pool checkout cost more than the insert itself
+  at thousands of events per second. A batch of up to `VALUES_MAX_ROWS` events goes as a
+  multi-row `VALUES` of plain parameters, with a statement prepared per batch size on first use;
+  a larger one as one `INSERT … SELECT FROM unnest(…)` of six arrays. asyncpg encodes an array
+  element by element through its generic container checks: for a batch of 12 that cost about
+  50 µs of the gateway's CPU against a few µs for the same values as plain parameters.
 - `EngineInboxWriter`: any backend (SQLite, the embedded default) through SQLAlchemy.
 """
 
@@ -38,6 +42,28 @@ ON CONFLICT (source, dedupe_key) DO NOTHING
 RETURNING id, source, dedupe_key
 """
 COMMAND_TIMEOUT_S: Final = 10.0
+# Batches up to this size use a VALUES statement of their own size (at most this many statements
+# prepared per connection); the group commit's batches are about 12 events under load.
+VALUES_MAX_ROWS: Final = 32
+_COLUMNS: Final = 6  # per event: source, dedupe_key, event_type, headers, body, status
+
+
+def _values_insert(rows: int) -> str:
+    """The INSERT of `rows` events as plain parameters: $1 is `received_at`, then six per event
+    in `_COLUMNS` order, cast as `_INSERT` casts its arrays."""
+    values = ",\n    ".join(
+        f"(${n + 2}::text, ${n + 3}::text, ${n + 4}::text, $1::bigint, ${n + 5}::text::json,"
+        f" ${n + 6}::bytea, ${n + 7}::text, 0)"
+        for n in range(0, rows * _COLUMNS, _COLUMNS)
+    )
+    return f"""
+INSERT INTO inbox_events
+    (source, dedupe_key, event_type, received_at, headers, body, status, attempts)
+VALUES
+    {values}
+ON CONFLICT (source, dedupe_key) DO NOTHING
+RETURNING id, source, dedupe_key
+"""
 
 
 def _json(headers: Mapping[str, str]) -> str:
@@ -59,26 +85,32 @@ def _ids_in_order(
 
 
 class _Slot:
-    """One dedicated connection and its prepared statement; reopened after any failure."""
+    """One dedicated connection and its prepared statements; reopened after any failure."""
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self.conn: Any = None
-        self.statement: Any = None
+        self.statements: dict[int, Any] = {}  # by batch size; 0: the unnest statement
 
-    async def prepared(self) -> Any:
-        if self.conn is None or self.conn.is_closed() or self.statement is None:
+    async def prepared(self, rows: int) -> Any:
+        """The statement for a batch of `rows` events, prepared on first use."""
+        if self.conn is None or self.conn.is_closed():
+            self.statements = {}
             self.conn = await asyncpg.connect(self._dsn, timeout=POSTGRES_CONNECT_TIMEOUT_S)
-            self.statement = await self.conn.prepare(_INSERT)
-        return self.statement
+        size = rows if rows <= VALUES_MAX_ROWS else 0
+        statement = self.statements.get(size)
+        if statement is None:
+            query = _values_insert(size) if size else _INSERT
+            statement = self.statements[size] = await self.conn.prepare(query)
+        return statement
 
     def discard(self) -> None:
-        conn, self.conn, self.statement = self.conn, None, None
+        conn, self.conn, self.statements = self.conn, None, {}
         if conn is not None:
             conn.terminate()
 
     async def close(self) -> None:
-        conn, self.conn, self.statement = self.conn, None, None
+        conn, self.conn, self.statements = self.conn, None, {}
         if conn is not None and not conn.is_closed():
             await conn.close()
 
@@ -106,17 +138,24 @@ class PostgresInboxWriter:
     @staticmethod
     async def _insert(slot: _Slot, events: Sequence[NewEvent], now: datetime) -> list[Any]:
         try:
-            statement = await slot.prepared()
-            rows: list[Any] = await statement.fetch(
-                to_micros(now),
-                [e.source for e in events],
-                [e.dedupe_key for e in events],
-                [e.event_type for e in events],
-                [_json(e.headers) for e in events],
-                [e.body for e in events],
-                [e.status for e in events],
-                timeout=COMMAND_TIMEOUT_S,
-            )
+            statement = await slot.prepared(len(events))
+            if len(events) <= VALUES_MAX_ROWS:
+                values: list[Any] = [to_micros(now)]
+                for e in events:  # in `_COLUMNS` order
+                    values += (e.source, e.dedupe_key, e.event_type, _json(e.headers), e.body)
+                    values.append(e.status)
+                rows: list[Any] = await statement.fetch(*values, timeout=COMMAND_TIMEOUT_S)
+            else:
+                rows = await statement.fetch(
+                    to_micros(now),
+                    [e.source for e in events],
+                    [e.dedupe_key for e in events],
+                    [e.event_type for e in events],
+                    [_json(e.headers) for e in events],
+                    [e.body for e in events],
+                    [e.status for e in events],
+                    timeout=COMMAND_TIMEOUT_S,
+                )
         except (OSError, TimeoutError, asyncpg.InterfaceError) as exc:
             slot.discard()
             raise StoreUnavailable(f"cannot reach the store: {type(exc).__name__}") from exc
