@@ -149,13 +149,3 @@ def newest_by_key(encoded: list[Encoded]) -> list[Encoded]:
         if kept is None or row[VERSION_INDEX] > kept[0][VERSION_INDEX]:
             newest[key] = item
     return [newest[key] for key in sorted(newest)]
-
-
-def line_rows(items: list[Encoded], ids: dict[Key, int]) -> list[Row]:
-    """`(invoice_id, position, *line)` for the lines of the invoices written (those in `ids`)."""
-    rows: list[Row] = []
-    for row, lines in items:
-        invoice_id = ids.get((row[0], row[1]))
-        if invoice_id is not None:
-            rows += [(invoice_id, position, *line) for position, line in enumerate(lines)]
-    return rows

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from canonical.store.batches import Encoded, Key, UpsertCounts, line_rows
+from canonical.store.batches import Encoded, Key, UpsertCounts
 from canonical.store.codecs import VERSION_INDEX, RecordCodec, Row
 from canonical.store.record_tables import TABLE_NAMES
 
@@ -26,11 +26,15 @@ def _quoted(names: list[str]) -> str:
 
 @functools.cache
 def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
-    """(INSERT new rows with their ids, guarded UPSERT of newer rows, INSERT lines)."""
+    """(INSERT new rows with their ids, guarded UPSERT of newer rows, INSERT lines).
+
+    The bookkeeping columns come last: appending them to an encoded tuple copies it once, where
+    putting them first unpacks it through a list (half the time of building the line rows).
+    """
     table = TABLE_NAMES[codec.record_type]
     names = [*codec.columns, "synced_at"]
     marks = ", ".join("?" for _ in names)
-    insert = f"INSERT INTO {table} (id, {_quoted(names)}) VALUES (?, {marks})"
+    insert = f"INSERT INTO {table} ({_quoted(names)}, id) VALUES ({marks}, ?)"
     updates = ", ".join(
         f'"{name}" = excluded."{name}"' for name in names if name not in ("source", "source_id")
     )
@@ -40,7 +44,7 @@ def _statements(codec: RecordCodec[Any]) -> tuple[str, str, str]:
         f"WHERE excluded.version > {table}.version "
         f"AND excluded.content_hash <> {table}.content_hash"
     )
-    line_names = ["invoice_id", "position", *codec.line_columns]
+    line_names = [*codec.line_columns, "invoice_id", "position"]
     lines = (
         f"INSERT INTO invoice_lines ({_quoted(line_names)}) "
         f"VALUES ({', '.join('?' for _ in line_names)})"
@@ -79,32 +83,35 @@ async def write(
     insert, upsert, lines_insert = _statements(codec)
     stored = await _stored(conn, table, items)
     next_id = await _next_id(conn, table)
-    ids: dict[Key, int] = {}
     new_rows: list[Row] = []
     newer_rows: list[Row] = []
-    for row, _ in items:
-        key = (row[0], row[1])
-        found = stored.get(key)
+    replaced: list[int] = []
+    written: list[tuple[tuple[Row, ...], int]] = []  # each written row's lines and its id
+    for row, lines in items:
+        found = stored.get((row[0], row[1]))
         if found is None:
-            ids[key] = next_id
-            new_rows.append((next_id, *row, synced_at))
+            new_rows.append(row + (synced_at, next_id))  # noqa: RUF005 - see _statements
+            written.append((lines, next_id))
             next_id += 1
         elif row[VERSION_INDEX] > found[1] and row[-1] != found[2]:
-            ids[key] = found[0]
-            newer_rows.append((*row, synced_at))
+            newer_rows.append(row + (synced_at,))  # noqa: RUF005 - see _statements
+            replaced.append(found[0])
+            written.append((lines, found[0]))
     if new_rows:
         await conn.exec_driver_sql(insert, new_rows)
     if newer_rows:
         await conn.exec_driver_sql(upsert, newer_rows)
-    if codec.has_lines and ids:
-        replaced = [ids[(row[0], row[1])] for row in newer_rows]
+    if codec.has_lines and written:
         if replaced:
             await conn.exec_driver_sql(
                 "DELETE FROM invoice_lines WHERE invoice_id IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(replaced).decode(),),
             )
-        lines = line_rows(items, ids)
-        if lines:  # an empty parameter list would run the INSERT once with no parameters
-            await conn.exec_driver_sql(lines_insert, lines)
-    written = len(new_rows) + len(newer_rows)
-    return UpsertCounts(len(new_rows), len(newer_rows), len(items) - written)
+        line_rows = [
+            line + (invoice_id, position)  # noqa: RUF005 - see _statements
+            for lines, invoice_id in written
+            for position, line in enumerate(lines)
+        ]
+        if line_rows:  # an empty parameter list would run the INSERT once with no parameters
+            await conn.exec_driver_sql(lines_insert, line_rows)
+    return UpsertCounts(len(new_rows), len(newer_rows), len(items) - len(written))
