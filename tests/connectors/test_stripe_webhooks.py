@@ -10,7 +10,6 @@ import orjson
 import pytest
 import stripe
 
-from connectors.stripe import webhooks
 from connectors.stripe.webhooks import StripeWebhookError, verify_stripe
 from sandbox.emulators.stripe.webhooks import event_body, signature_header
 
@@ -109,47 +108,3 @@ def test_the_emulators_signed_delivery_verifies_with_the_sdk_check() -> None:
 def test_stripe_sdks_own_test_header_verifies() -> None:
     signed = stripe.WebhookSignature.generate_signature_header(BODY.decode(), SECRET, SIGNED_AT)
     assert verify_stripe(BODY, signed, SECRET, now=NOW)["type"] == "invoice.paid"
-
-
-GOOD = sign(BODY, SECRET)
-
-
-@pytest.mark.parametrize(
-    ("body", "signature_header"),
-    [
-        (BODY, header(GOOD)),
-        (BODY, header(sign(BODY, OLD_SECRET), GOOD)),
-        (BODY, f"v1={GOOD},t={SIGNED_AT}"),
-        (BODY, f"t={SIGNED_AT},v1={GOOD}=extra"),
-        (BODY, f"t={SIGNED_AT},t={SIGNED_AT + 1},v1={GOOD}"),
-        (BODY, f"t={SIGNED_AT + 1},t={SIGNED_AT},v1={GOOD}"),
-        (BODY, f"t={SIGNED_AT},t,v1={GOOD}"),
-        (BODY, f"t={SIGNED_AT},v1,v1={GOOD}"),
-        (BODY, f"t={SIGNED_AT}, v1={GOOD}"),
-        (BODY, f" t={SIGNED_AT},v1={GOOD}"),
-        (BODY, f"t= {SIGNED_AT},v1={GOOD}"),
-        (BODY, f"t=+{SIGNED_AT},v1={GOOD}"),
-        (BODY, f"t=0{SIGNED_AT},v1={GOOD}"),
-        (BODY, f"t={SIGNED_AT},v1={GOOD.upper()}"),
-        (BODY, f"t={SIGNED_AT},v1={GOOD[:-1]}é"),
-        (BODY, header(sign(BODY, "whsec_wrong"))),
-        (BODY + b" ", header(GOOD)),
-        (b"\xff\xfe", header(sign(b"\xff\xfe", SECRET))),
-        ("é".encode(), header(sign("é".encode(), SECRET))),
-    ],
-)
-def test_the_fast_check_accepts_only_what_the_sdk_accepts(
-    body: bytes, signature_header: str
-) -> None:
-    """`_signed` skips the SDK for genuine deliveries: it must never accept what the SDK refuses."""
-    try:
-        stripe.WebhookSignature.verify_header(body, signature_header, SECRET, tolerance=None)
-        sdk_accepts = True
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, TypeError):
-        sdk_accepts = False
-    assert webhooks._signed(body, signature_header, SECRET) is None or sdk_accepts
-
-
-@pytest.mark.parametrize("signature_header", [header(GOOD), header(sign(BODY, OLD_SECRET), GOOD)])
-def test_a_genuine_delivery_in_the_usual_shape_skips_the_sdk(signature_header: str) -> None:
-    assert webhooks._signed(BODY, signature_header, SECRET) == SIGNED_AT
