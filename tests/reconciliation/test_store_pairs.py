@@ -7,7 +7,7 @@ exactly what the unpaired snapshot gives, whatever the memos and references hold
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -188,28 +188,41 @@ def _ledger_payment(n: int, reference: str | None, note: str | None) -> tuple[An
     )  # fmt: skip
 
 
-async def _compare_pairings(
+async def _store_rows(
     url: str,
-    ledger_invoices: list[tuple[str | None, str | None]],
-    ledger_payments: list[tuple[str | None, str | None]],
+    invoices: list[tuple[Any, ...]],
+    payments: list[tuple[Any, ...]],
+    invoice_payments: Sequence[tuple[Any, ...]] = (),
 ) -> None:
+    """A migrated store holding exactly these rows."""
     await upgrade_async(url)
     driver = await asyncpg.connect(
         make_url(url).set(drivername="postgresql").render_as_string(False)
     )
     try:
         await driver.execute("TRUNCATE invoices, payments, invoice_payments")
-        invoices, charges = _stripe_rows()
-        invoices += [_ledger_invoice(n, *pair) for n, pair in enumerate(ledger_invoices, 1)]
-        payments = charges + [_ledger_payment(n, *p) for n, p in enumerate(ledger_payments, 1)]
         await driver.copy_records_to_table(
             "invoices", records=invoices, columns=list(INVOICE_COLUMNS)
         )
         await driver.copy_records_to_table(
             "payments", records=payments, columns=list(PAYMENT_COLUMNS)
         )
+        await driver.copy_records_to_table(
+            "invoice_payments", records=invoice_payments, columns=list(_LINK_COLUMNS)
+        )
     finally:
         await driver.close()
+
+
+async def _compare_pairings(
+    url: str,
+    ledger_invoices: list[tuple[str | None, str | None]],
+    ledger_payments: list[tuple[str | None, str | None]],
+) -> None:
+    invoices, charges = _stripe_rows()
+    invoices += [_ledger_invoice(n, *pair) for n, pair in enumerate(ledger_invoices, 1)]
+    payments = charges + [_ledger_payment(n, *p) for n, p in enumerate(ledger_payments, 1)]
+    await _store_rows(url, invoices, payments)
     reference, paired = await both_loads(url)
     assert index_view(paired) == index_view(reference)
     assert outcome(paired) == outcome(reference)
@@ -276,28 +289,13 @@ async def test_store_resolves_each_invoices_charges_as_python_links_them(
     links: list[tuple[str, str | None, str | None, bool]],
     charges: list[tuple[str | None, list[str], bool]],
 ) -> None:
-    await upgrade_async(postgres_url)
-    driver = await asyncpg.connect(
-        make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    invoices, _ = _stripe_rows()
+    await _store_rows(
+        postgres_url,
+        invoices,
+        [_charge_row(n, c) for n, c in enumerate(charges, 1)],
+        [_link_row(n, link) for n, link in enumerate(links, 1)],
     )
-    try:
-        await driver.execute("TRUNCATE invoices, payments, invoice_payments")
-        invoices, _ = _stripe_rows()
-        await driver.copy_records_to_table(
-            "invoices", records=invoices, columns=list(INVOICE_COLUMNS)
-        )
-        await driver.copy_records_to_table(
-            "payments",
-            records=[_charge_row(n, c) for n, c in enumerate(charges, 1)],
-            columns=list(PAYMENT_COLUMNS),
-        )
-        await driver.copy_records_to_table(
-            "invoice_payments",
-            records=[_link_row(n, link) for n, link in enumerate(links, 1)],
-            columns=list(_LINK_COLUMNS),
-        )
-    finally:
-        await driver.close()
     reference, paired = await both_loads(postgres_url)
 
     assert index_view(paired)["charges"] == index_view(reference)["charges"]
