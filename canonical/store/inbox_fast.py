@@ -142,8 +142,9 @@ class PostgresInboxWriter:
             if len(events) <= VALUES_MAX_ROWS:
                 values: list[Any] = [to_micros(now)]
                 for e in events:  # in `_COLUMNS` order
-                    values += (e.source, e.dedupe_key, e.event_type, _json(e.headers), e.body)
-                    values.append(e.status)
+                    values += (
+                        e.source, e.dedupe_key, e.event_type, _json(e.headers), e.body, e.status
+                    )  # fmt: skip
                 rows: list[Any] = await statement.fetch(*values, timeout=COMMAND_TIMEOUT_S)
             else:
                 rows = await statement.fetch(
