@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from canonical.records import Source, SourceRef
@@ -92,8 +92,10 @@ class LedgerIndex:
     invoice_by_note: dict[str, LedgerInvoice] = field(default_factory=dict)
     # A charge's postings, in order, are `postings(charge_id)`: the one posting naming it by
     # PaymentRefNum (the common case, kept without a list and a pair: 130 MB at a million) is in
-    # `payment_by_ref`, every other charge's postings in `payments_by_charge`.
+    # `payment_by_ref`, or in `paired_by_ref` when the store paired it; every other charge's
+    # postings are in `payments_by_charge`.
     payment_by_ref: dict[str, NamedPosting] = field(default_factory=dict)
+    paired_by_ref: Mapping[str, NamedPosting] = field(default_factory=dict)
     payments_by_charge: dict[str, list[tuple[NamedPosting, MatchMethod]]] = field(
         default_factory=dict
     )
@@ -118,13 +120,7 @@ class LedgerIndex:
         else:
             index.number_matches = snapshot.paired.invoice_numbers
             # Only charges nothing else names are paired, so no posting below joins these.
-            index.payment_by_ref = {
-                charge.id: posting
-                for charge, posting in zip(
-                    snapshot.charges, snapshot.paired.charge_postings, strict=True
-                )
-                if posting is not None
-            }
+            index.paired_by_ref = snapshot.paired.charge_postings
         index._index_payments(snapshot)
         for note in (*snapshot.refund_receipts, *snapshot.credit_memos):
             for ident in (*stripe_ids(note.note, "re"), *stripe_ids(note.note, "cn")):
@@ -187,7 +183,9 @@ class LedgerIndex:
 
     def postings(self, charge_id: str) -> Sequence[tuple[NamedPosting, MatchMethod]]:
         """The QuickBooks payments naming the charge, and how each names it, in posting order."""
-        if (payment := self.payment_by_ref.get(charge_id)) is not None:
+        if (payment := self.payment_by_ref.get(charge_id)) is not None or (
+            payment := self.paired_by_ref.get(charge_id)
+        ) is not None:
             return ((payment, MatchMethod.PAYMENT_REF),)
         return self.payments_by_charge.get(charge_id, ())
 

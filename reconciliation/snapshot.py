@@ -148,9 +148,9 @@ class StorePairs:
     """What the store's engine paired by equal identifiers (`canonical.store.recon_pairs`).
 
     `invoice_numbers[i]` is the counterpart of `Snapshot.invoices[i]` by DocNumber (None: no
-    QuickBooks invoice has its number); `charge_postings[i]` is the one posting of
-    `Snapshot.charges[i]` when nothing but that PaymentRefNum names the charge. The snapshot's
-    QuickBooks families then lack the rows paired here, and only those.
+    QuickBooks invoice has its number); `charge_postings[id]` is the one posting of the charge
+    `id` when nothing but that PaymentRefNum names the charge. The snapshot's QuickBooks
+    families then lack the rows paired here, and only those.
 
     The links between invoices and charges are resolved too, and the snapshot's `invoice_links`
     stay empty: link `k` names the invoice with id `link_invoices[k]` and finds charge
@@ -159,7 +159,7 @@ class StorePairs:
     """
 
     invoice_numbers: list[InvoiceCounterpart | None] = field(default_factory=list)
-    charge_postings: list[RefPosting | None] = field(default_factory=list)
+    charge_postings: dict[str, RefPosting] = field(default_factory=dict)
     link_invoices: list[str | None] = field(default_factory=list)
     link_charges: array[int] = field(default_factory=lambda: array("q"))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from canonical.records import Source
@@ -56,6 +57,12 @@ def _plain(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[An
 def _optional(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[Any]]:
     """A left join's rows: all NULL (no counterpart) becomes None."""
     return lambda rows: (None if r[0] is None else make(r) for r in rows)
+
+
+def _keyed(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[Any]]:
+    """Rows of a key and a tuple's fields: (key, tuple) pairs for a dict, all in C."""
+    rest = itemgetter(slice(1, None))
+    return lambda rows: zip(map(itemgetter(0), rows), map(make, map(rest, rows)), strict=True)
 
 
 class _Family(NamedTuple):
@@ -103,11 +110,11 @@ _FAMILIES: Final[dict[str, _Family]] = {
     "payouts": _Family("payouts", _plain(_new(StripeMoney)), (1, 3, 6)),
     "journal_entries": _Family("journal_entries", _plain(_new(LedgerNote)), (1, 4)),
     "deposits": _Family("deposits", _plain(_new(LedgerNote)), (1, 4)),
-    # Paired by the store (`StorePairs`), one row per Stripe invoice or charge.
+    # Paired by the store (`StorePairs`): one row per Stripe invoice; a charge's id and posting.
     "invoice_numbers": _Family(
         "paired.invoice_numbers", _optional(_new(InvoiceCounterpart)), (1, 2)
     ),
-    "charge_postings": _Family("paired.charge_postings", _optional(_new(RefPosting)), (1, 2, 4)),
+    "charge_postings": _Family("paired.charge_postings", _keyed(_new(RefPosting)), (2, 3, 5)),
 }
 
 # With the store's pairs, no other family holds a Stripe invoice's or a charge's identifiers: the
@@ -146,10 +153,13 @@ class CompactBuilder:
         target = spec.target
         if target.startswith("paired."):
             owner, target = self.snapshot.paired, target.removeprefix("paired.")
-        items: list[Any] = getattr(owner, target)
+        items: list[Any] | dict[Any, Any] = getattr(owner, target)
         if rows and (spec.values or spec.links):
             rows = self._share(rows, spec)
-        items.extend(spec.convert(rows))
+        if isinstance(items, dict):
+            items.update(spec.convert(rows))
+        else:
+            items.extend(spec.convert(rows))
 
     def _share(self, rows: Rows, spec: _Family) -> Rows:
         # Column-wise, so the per-value work stays in C: transpose, swap each shared column's

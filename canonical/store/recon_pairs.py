@@ -2,9 +2,10 @@
 
 Most QuickBooks invoices name their Stripe invoice by DocNumber, and most QuickBooks payments
 name their charge by a PaymentRefNum that is the whole `ch_…` id. Equality joins find those
-pairs exactly; the reconciler then gets, beside each Stripe invoice and each charge, just the
-fields it compares of the counterpart (`invoice_numbers`, `charge_postings`, in the order of the
-`invoices` and `charges` families), and the QuickBooks families lose the rows so paired. Every
+pairs exactly; the reconciler then gets just the fields it compares of the counterpart: beside
+each Stripe invoice (`invoice_numbers`, in the order of the `invoices` family), and for each
+charge so paired, with its id (`charge_postings`, in no particular order, so the server neither
+sorts nor joins every charge again), and the QuickBooks families lose the rows so paired. Every
 row whose link needs the id pattern (a memo, a reference that is not one whole id) still goes to
 the pure Python linking, which stays the reference (`reconciliation.linking`).
 
@@ -71,12 +72,16 @@ WHERE p.source = 'quickbooks' AND NOT p.deleted AND NOT ({_SIMPLE})""",
     f"""
 CREATE TEMP TABLE recon_charge_pairs ON COMMIT DROP AS
 WITH simple AS (
-    SELECT p.reference, min(p.id) AS id, count(*) AS postings
+    -- A reference posted once: each min() is that one payment's value.
+    SELECT p.reference, min(p.id) AS id, count(*) AS postings, min(p.source_id) AS source_id,
+        min(p.amount_currency) AS currency, min(p.amount_minor) AS amount,
+        min(p.created_at) AS created_at, min(p.paid_on) AS paid_on
     FROM payments AS p
     WHERE p.source = 'quickbooks' AND NOT p.deleted AND {_SIMPLE}
     GROUP BY p.reference
 )
-SELECT c.id AS charge_row, s.id AS payment_row
+SELECT c.source_id AS charge_id, s.id AS payment_row, s.source_id, s.currency, s.amount,
+    s.created_at, s.paid_on
 FROM payments AS c JOIN simple AS s ON s.reference = c.source_id AND s.postings = 1
 WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
 AND NOT EXISTS (SELECT 1 FROM recon_named_tokens AS t WHERE t.token = c.source_id)
@@ -112,14 +117,10 @@ SELECT r.source_id, r.currency, r.total, r.balance
 FROM invoices AS s LEFT JOIN recon_invoice_pairs AS r ON r.stripe_row = s.id
 WHERE s.source = 'stripe' AND NOT s.deleted
 ORDER BY s.id""",
-    # One row per charge, in the `charges` family's order: its one PaymentRefNum posting.
+    # Each paired charge's id and its one PaymentRefNum posting, in no particular order.
     "charge_postings": f"""
-SELECT p.source_id, p.amount_currency, p.amount_minor, {_AT.format(c="p.created_at")}, p.paid_on
-FROM payments AS c
-LEFT JOIN recon_charge_pairs AS r ON r.charge_row = c.id
-LEFT JOIN payments AS p ON p.id = r.payment_row
-WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
-ORDER BY c.id""",
+SELECT charge_id, source_id, currency, amount, {_AT.format(c="created_at")}, paid_on
+FROM recon_charge_pairs""",
 }
 
 # Read on the loader's first connection, after its own families (they need no temporary table):
