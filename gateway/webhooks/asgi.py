@@ -7,8 +7,7 @@ and to the bytes actually received (a chunked or lying sender cannot get past it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
@@ -22,8 +21,10 @@ class ClientGone(Exception):
     """The sender disconnected before its body arrived: there is no one to answer."""
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
+    """One request as the verifiers see it. A named tuple: built once per request, and a frozen
+    dataclass's `__init__` costs about three times as much."""
+
     body: bytes
     headers: Mapping[str, str]  # lower-case names
     query_string: bytes
@@ -48,8 +49,21 @@ async def read_delivery(scope: Scope, receive: Receive, limit: int) -> Delivery:
             raise Rejected(400, "malformed", "Content-Length is not a number")
         if int(declared) > limit:
             raise Rejected(413, "too_large", f"the body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    body: bytes = message.get("body", b"")
+    if len(body) > limit:
+        raise Rejected(413, "too_large", f"the body is larger than {limit} bytes")
+    if message.get("more_body", False):
+        body = await _rest_of_body(receive, body, limit)
+    return Delivery(body, headers, scope.get("query_string", b""), scope.get("path_params", {}))
+
+
+async def _rest_of_body(receive: Receive, first: bytes, limit: int) -> bytes:
+    """The chunks after the first (a body sent in pieces), joined, within `limit` in total."""
+    chunks = [first]
+    size = len(first)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -60,13 +74,7 @@ async def read_delivery(scope: Scope, receive: Receive, limit: int) -> Delivery:
             raise Rejected(413, "too_large", f"the body is larger than {limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
-            break
-    return Delivery(
-        body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
-        headers=headers,
-        query_string=scope.get("query_string", b""),
-        path_params=scope.get("path_params", {}),
-    )
+            return b"".join(chunks)
 
 
 async def respond(send: Send, status: int, body: bytes, content_type: bytes = JSON) -> None:

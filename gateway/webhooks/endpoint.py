@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 import structlog
@@ -21,15 +20,15 @@ from gateway.webhooks.asgi import JSON, ClientGone, Delivery, read_delivery, res
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     body: bytes
     content_type: bytes = JSON
     status: int = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Verified:
+class Verified(NamedTuple):
+    """Built once per delivery: a named tuple costs a third of a frozen dataclass to build."""
+
     source: str
     events: Sequence[NewEvent]
     reply: Reply | None = None  # None: the default JSON summary
