@@ -105,11 +105,14 @@ class Ingestor:
         self._wake_enqueuer = asyncio.Event()
         self._enqueuer: asyncio.Task[None] | None = None
         self._closing = False
+        self._led: set[asyncio.Task[None]] = set()  # leading requests' commits, referenced
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         if self._tasks:
             return
         self._closing = False
+        self._loop = asyncio.get_running_loop()
         self._tasks = [
             asyncio.create_task(self._write_loop(), name=f"revcycle-inbox-writer-{n}")
             for n in range(self._writers)
@@ -139,27 +142,30 @@ class Ingestor:
         """
         if not events:
             return []
-        if not self._tasks:
+        if not self._tasks or self._loop is None:
             raise StoreDown("the inbox writer is not running")
-        future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[int | None]] = self._loop.create_future()
         self._pending.append((events, future))
         self._pending_events += len(events)
         if self._idle and self._pending_events >= self._lead_events:
-            await self._lead()
+            self._lead(self._loop)
         else:
             self._wake_writers.set()
         return await future
 
-    async def _lead(self) -> None:
+    def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
         """Commit what is waiting from this request, now (see the module docstring).
 
-        The commit runs as a task of its own, shielded: if the leading request is cancelled (its
-        sender went away, say), the other requests of the batch still get their commit and 2xx.
+        The commit runs as a task of its own, which the leading request does not await (it awaits
+        its own answer, like every request of the batch): if it is cancelled (its sender went
+        away, say), the other requests of the batch still get their commit and 2xx.
         """
         self._idle -= 1
         self._leaders += 1
         self._no_leaders.clear()
-        await asyncio.shield(asyncio.ensure_future(self._led_commit(self._take())))
+        task = loop.create_task(self._led_commit(self._take()))
+        self._led.add(task)
+        task.add_done_callback(self._led.discard)
 
     async def _led_commit(self, batch: list[_Waiter]) -> None:
         try:
@@ -219,12 +225,8 @@ class Ingestor:
         except asyncio.CancelledError:  # shutting down mid-commit: the senders will retry
             self._fail(batch, StoreDown("the gateway is shutting down"))
             raise
+        jobs = self._count(events, ids)  # before the answers: a 2xx's events are counted
         self._answer(batch, ids)
-        jobs = [
-            ident
-            for event, ident in zip(events, ids, strict=True)
-            if ident is not None and event.status == RECEIVED
-        ]
         if jobs:
             self._jobs += jobs
             self._wake_enqueuer.set()
@@ -233,6 +235,23 @@ class Ingestor:
                 "webhook.stored",
                 events=[(e.source, i) for e, i in zip(events, ids, strict=True) if i is not None],
             )
+
+    def _count(self, events: list[NewEvent], ids: list[int | None]) -> list[int]:
+        """Count the batch's new events and duplicates, by source, in the metrics; return the ids
+        of the new events a job processes."""
+        jobs: list[int] = []
+        new: dict[str, int] = {}
+        duplicates: dict[str, int] = {}
+        for event, ident in zip(events, ids, strict=True):
+            if ident is None:
+                duplicates[event.source] = duplicates.get(event.source, 0) + 1
+                continue
+            new[event.source] = new.get(event.source, 0) + 1
+            if event.status == RECEIVED:
+                jobs.append(ident)
+        for source in new.keys() | duplicates.keys():
+            self._metrics.count_stored(source, new.get(source, 0), duplicates.get(source, 0))
+        return jobs
 
     async def _enqueue_loop(self) -> None:
         while True:

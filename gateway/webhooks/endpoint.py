@@ -84,8 +84,7 @@ class WebhookEndpoint:
             self._metrics.rejected.labels(source, "store_unavailable").inc()
             await respond(send, 503, error_body("store_unavailable", "retry later"))
             return
-        duplicates = ids.count(None)
-        self._metrics.count_stored(verified.source, len(ids) - duplicates, duplicates)
+        duplicates = ids.count(None)  # the ingestor counted them in the metrics as it committed
         reply = verified.reply
         if reply is None:
             await respond(send, 200, summary(len(ids), duplicates))

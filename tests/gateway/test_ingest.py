@@ -275,3 +275,28 @@ async def test_a_leading_request_cancelled_mid_commit_still_commits_and_answers_
     keys = sorted(str(e.dedupe_key) for e in await stored(store))
     assert keys == ["evt_follower", "evt_leader"]
     assert answer[0] is not None
+
+
+def counted(metrics: GatewayMetrics, name: str, source: str) -> float:
+    value = metrics.registry.get_sample_value(f"revcycle_webhooks_{name}_total", {"source": source})
+    return 0.0 if value is None else value
+
+
+async def test_a_batch_is_counted_by_source_before_its_requests_are_answered(store: Store) -> None:
+    seen: list[tuple[float, float]] = []
+    async with running(store, RecordingQueue(), max_batch=512) as (ingestor, metrics):
+
+        async def send(source: str, key: str) -> list[int | None]:
+            ids = await ingestor.store([NewEvent(source, key, None, {}, b"{}")])
+            seen.append((counted(metrics, "received", "stripe"), counted(metrics, "received", "x")))
+            return ids
+
+        await ingestor.store([event("evt_known")])
+        await asyncio.gather(
+            send("stripe", "evt_known"), send("stripe", "evt_a"), send("x", "evt_a")
+        )
+    assert counted(metrics, "received", "stripe") == 2
+    assert counted(metrics, "duplicates", "stripe") == 1
+    assert counted(metrics, "received", "x") == 1
+    assert counted(metrics, "duplicates", "x") == 0
+    assert seen == [(2.0, 1.0)] * 3  # one batch: all of it counted before any answer
