@@ -49,4 +49,4 @@ class GatewayConfig:
     batch_lead_events: int = 16
     # The enqueue loop waits this long before each queue call, so one `process_events` job
     # carries every batch committed meanwhile (see gateway.ingest).
-    enqueue_wait_s: float = 0.005
+    enqueue_wait_s: float = 0.02
