@@ -32,9 +32,9 @@ in flight together, one committing while the rest of the wave is verified.
 The enqueue loop's wait is there because a queue call costs the gateway far more than it seems:
 redis-py's asyncio client spends about 45 µs of CPU on a PING and 95 µs on the enqueue script
 (user and system time), and without the wait each call carried one or two batches, about 14
-events. Waiting 5 ms made it about 70 under load, 20 ms about 200 (50 queue calls a second at
-10,000 events/s instead of 190, about 2 µs less per event), and delays nothing a user sees: the
-answer never waits for the queue, and arq workers poll the queue every 0.5 s anyway.
+events. Waiting 5 ms made it about 50-70 under load, 20 ms about 150 (about 55 queue calls a
+second at 8,500 events/s instead of about 180), and delays nothing a user sees: the answer never
+waits for the queue, and arq workers poll the queue every 0.5 s anyway.
 
 Measured with `benchmarks/gateway.py` on two cores: answering before the enqueue took the webhook
 route from about 12,000 to 14,000 events/s; a second writer, with one gather round, to about
