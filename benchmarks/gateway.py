@@ -80,6 +80,7 @@ def gateway_app(database_url: str, redis_url: str) -> Any:
     from canonical.store import Store
     from gateway.app import create_app
     from gateway.config import GatewayConfig
+    from hub.collector import serving_collector
     from hub.logging import configure_logging
     from jobs.queue import ArqQueue
 
@@ -88,6 +89,7 @@ def gateway_app(database_url: str, redis_url: str) -> Any:
         GatewayConfig(stripe_secret=SECRET),
         store=Store.from_url(database_url),
         queue=ArqQueue(ArqRedis.from_url(redis_url), QUEUE_NAME),
+        resources=[serving_collector],  # as `revcycle gateway` runs it (hub.gateway_app)
     )
 
 

@@ -11,8 +11,8 @@ events acknowledged before a restart but never processed are picked up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ from connectors.generic import HmacScheme
 from gateway.app import create_app
 from gateway.config import GatewayConfig, GenericSource, StandardSource
 from gateway.ops.findings import LoadedReport
+from hub.collector import serving_collector
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, get_settings
 from hub.wiring import build_services, build_store
@@ -135,12 +136,17 @@ class LatestReconciliation:
 
 
 def create_app_from_env() -> Starlette:
+    """The app of a `revcycle gateway` process, which has its collector tuned for serving."""
     settings = get_settings()
     configure_logging(settings.REVCYCLE_LOG_FORMAT, settings.REVCYCLE_LOG_LEVEL)
-    return create_app_from_settings(settings)
+    return create_app_from_settings(settings, process=[serving_collector])
 
 
-def create_app_from_settings(settings: Settings) -> Starlette:
+Resource = Callable[[], AbstractAsyncContextManager[object]]
+
+
+def create_app_from_settings(settings: Settings, *, process: Sequence[Resource] = ()) -> Starlette:
+    """`process`: what only a process of the gateway's own enters, after everything else."""
     store = build_store(settings)
     config = gateway_config(settings)
     loader = LatestReconciliation(store, thresholds_from(settings))
@@ -148,7 +154,14 @@ def create_app_from_settings(settings: Settings) -> Starlette:
     if settings.REVCYCLE_REDIS_URL is not None:
         # Connections open lazily, on the serving event loop.
         queue: JobQueue = ArqQueue(ArqRedis.from_url(settings.REVCYCLE_REDIS_URL))
-        return create_app(config, store=store, queue=queue, report_loader=loader, links=links)
+        return create_app(
+            config,
+            store=store,
+            queue=queue,
+            resources=process,
+            report_loader=loader,
+            links=links,
+        )
     ctx: dict[str, Any] = {}
     in_process = InProcessQueue(FUNCTIONS, ctx=ctx, max_tries=settings.REVCYCLE_JOB_MAX_TRIES)
 
@@ -166,7 +179,7 @@ def create_app_from_settings(settings: Settings) -> Starlette:
         config,
         store=store,
         queue=in_process,
-        resources=[job_services],
+        resources=[job_services, *process],
         report_loader=loader,
         links=links,
     )
