@@ -9,8 +9,10 @@ settings loaded at start-up, which are never garbage. So once the app has starte
   oldest after 1,000 passes of the middle one instead of 10 (a request allocates a few hundred
   objects and almost all of them are freed by reference counting, not by the collector).
 
-`benchmarks/gateway.py` at 64 connections: p99 at half the maximum rate 57-80 ms before, 7 ms
-after. On shutdown the defaults come back and the frozen objects are released to the collector.
+`benchmarks/gateway.py --quick --connections 64`, three runs before and four after: p99 at the
+maximum rate 58-85 ms before, 8-11 ms after; at half the maximum rate 57-81 ms before, 7-8 ms
+after in three runs and 66 ms in the fourth, so some other stall remains. On shutdown the
+defaults come back and the frozen objects are released to the collector.
 Only the gateway process started by `revcycle gateway` does this; the demo and the tests, which
 run the app inside a process of their own, keep the interpreter's defaults.
 """
