@@ -181,11 +181,14 @@ class LedgerIndex:
         else:
             self.payments_by_charge[charge_id] = [(payment, method)]
 
+    def ref_posting(self, charge_id: str) -> NamedPosting | None:
+        """The one posting naming the charge, by PaymentRefNum, when nothing else names it."""
+        payment = self.payment_by_ref.get(charge_id)
+        return self.paired_by_ref.get(charge_id) if payment is None else payment
+
     def postings(self, charge_id: str) -> Sequence[tuple[NamedPosting, MatchMethod]]:
         """The QuickBooks payments naming the charge, and how each names it, in posting order."""
-        if (payment := self.payment_by_ref.get(charge_id)) is not None or (
-            payment := self.paired_by_ref.get(charge_id)
-        ) is not None:
+        if (payment := self.ref_posting(charge_id)) is not None:
             return ((payment, MatchMethod.PAYMENT_REF),)
         return self.payments_by_charge.get(charge_id, ())
 

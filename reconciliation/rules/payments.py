@@ -27,19 +27,12 @@ def payment_findings(
     """`invoice_of`: each charge's Stripe invoice (the last one, when several name it)."""
     found: list[Finding] = []
     methods: Counter[MatchMethod | None] = Counter()
-    by_ref, paired, postings = (
-        ctx.ledger.payment_by_ref,
-        ctx.ledger.paired_by_ref,
-        ctx.ledger.postings,
-    )
+    ref_posting, postings = ctx.ledger.ref_posting, ctx.ledger.postings
     cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     for charge in ctx.snapshot.charges:
         if charge.status != "succeeded" or charge.created_at is None or charge.created_at >= cutoff:
             continue  # an attempt, or not yet past the grace
-        alone = by_ref.get(charge.id)
-        if alone is None:
-            alone = paired.get(charge.id)
-        if alone is not None and _agrees(alone, charge):
+        if (alone := ref_posting(charge.id)) is not None and _agrees(alone, charge):
             methods[MatchMethod.PAYMENT_REF] += 1
             continue  # the common case: one posting, same currency and amount, no finding
         named = postings(charge.id)
