@@ -5,14 +5,16 @@ outcome = await run_reconcile(store, as_of=date.today(), now=datetime.now(UTC))
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select
 
@@ -58,26 +60,56 @@ async def run_reconcile(
         snapshot, read = await load_snapshot(store)
         clock.lap("load")
         result = reconcile(snapshot, as_of=as_of, thresholds=thresholds)
-        del snapshot
         clock.lap("reconcile")
-    async with begin(store.engine) as conn:
-        lifecycle = await apply_run(conn, result.findings, now=now)
-        statuses = lifecycle.statuses
-        findings = tuple(
-            f
-            if (status := statuses.get(f.fingerprint, FindingStatus.OPEN)) is f.status
-            else replace(f, status=status)
-            for f in result.findings
-        )
-        result = replace(result, findings=findings)
-        run_id = await _record_run(conn, result, started=now)
+        # Freeing a million-row snapshot is seconds of work: it is done in slices while the
+        # findings are written, in the time this process would spend waiting for the database.
+        releasing = asyncio.create_task(_release(snapshot))
+        del snapshot
+        try:
+            async with begin(store.engine) as conn:
+                lifecycle = await apply_run(conn, result.findings, now=now)
+                statuses = lifecycle.statuses
+                findings = tuple(
+                    f
+                    if (status := statuses.get(f.fingerprint, FindingStatus.OPEN)) is f.status
+                    else replace(f, status=status)
+                    for f in result.findings
+                )
+                result = replace(result, findings=findings)
+                run_id = await _record_run(conn, result, started=now)
+        finally:
+            await releasing
     clock.lap("persist")
     return ReconcileOutcome(result, lifecycle, run_id, read)
 
 
+RELEASE_STEP: Final = 20_000  # rows freed between two turns of the event loop: a few ms
+
+
+async def _release(snapshot: Snapshot) -> None:
+    """Empty the snapshot's containers a slice at a time, letting the event loop run between
+    slices. Nothing else holds them: the result of `reconcile` keeps rows and values, never a
+    snapshot's list or map."""
+    containers: list[Any] = [getattr(snapshot, f.name) for f in fields(snapshot)]
+    if snapshot.paired is not None:
+        containers += [getattr(snapshot.paired, f.name) for f in fields(snapshot.paired)]
+    del snapshot
+    for items in containers:
+        if isinstance(items, dict):
+            while items:
+                for _ in range(min(RELEASE_STEP, len(items))):
+                    items.popitem()
+                await asyncio.sleep(0)
+        elif isinstance(items, list | array):
+            while items:
+                del items[-RELEASE_STEP:]
+                await asyncio.sleep(0)
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of snapshot tuples are made.
+    """Pause the cyclic garbage collector while millions of snapshot tuples are made, read and
+    freed.
 
     The tuples hold no cycles (reference counting frees them), but each generation-2 pass
     rescans every one of them, which made the run super-linear (a third of it at 300k).
