@@ -13,7 +13,7 @@ invoice ids (an array, a list from the driver) become a tuple while their values
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any, Final, NamedTuple, TypeVar, cast
@@ -72,6 +72,7 @@ class _Family(NamedTuple):
     convert: Callable[[Rows], Iterable[Any]]
     values: tuple[int, ...] = ()  # few distinct values, or amounts: one shared table
     links: tuple[int, ...] = ()  # identifiers another family holds too: another table
+    convert_reads_twice: bool = False  # `convert` needs a sequence, not an iterator
 
 
 # The driver makes a new object for every value, so without sharing a million invoices would carry
@@ -114,7 +115,9 @@ _FAMILIES: Final[dict[str, _Family]] = {
     "invoice_numbers": _Family(
         "paired.invoice_numbers", _optional(_new(InvoiceCounterpart)), (1, 2)
     ),
-    "charge_postings": _Family("paired.charge_postings", _keyed(_new(RefPosting)), (2, 3, 5)),
+    "charge_postings": _Family(
+        "paired.charge_postings", _keyed(_new(RefPosting)), (2, 3, 5), convert_reads_twice=True
+    ),
 }
 
 # With the store's pairs, no other family holds a Stripe invoice's or a charge's identifiers: the
@@ -127,7 +130,7 @@ _PAIRED_FAMILIES: Final[dict[str, _Family]] = {
     "charges": _FAMILIES["charges"]._replace(links=()),
 }
 RESOLVED_LINKS: Final = "invoice_charges"  # rows for `StorePairs.link_invoices`
-_CHUNK: Final = 4096  # rows whose values are shared in one pass (`CompactBuilder._share`)
+_CHUNK: Final = 4096  # rows whose values are shared in one pass (`CompactBuilder._shared`)
 FAMILIES: Final = frozenset((*_FAMILIES, RESOLVED_LINKS))
 
 
@@ -154,19 +157,22 @@ class CompactBuilder:
         if target.startswith("paired."):
             owner, target = self.snapshot.paired, target.removeprefix("paired.")
         items: list[Any] | dict[Any, Any] = getattr(owner, target)
-        if rows and (spec.values or spec.links):
-            rows = self._share(rows, spec)
-        if isinstance(items, dict):
-            items.update(spec.convert(rows))
-        else:
-            items.extend(spec.convert(rows))
+        fill = items.update if isinstance(items, dict) else items.extend
+        if not rows or not (spec.values or spec.links):
+            fill(spec.convert(rows))
+            return
+        for chunk in self._shared(rows, spec):
+            fill(spec.convert(chunk))
 
-    def _share(self, rows: Rows, spec: _Family) -> Rows:
-        # Column-wise, so the per-value work stays in C: transpose, swap each shared column's
-        # values for the first equal one seen, transpose back. A few thousand rows at a time,
-        # so each column's pass finds their values still in the CPU cache (a whole batch of
-        # 100,000 rows is read from memory once per column: a third slower at a million).
-        shared: list[Any] = []
+    def _shared(self, rows: Rows, spec: _Family) -> Iterator[Rows]:
+        """`rows` a few thousand at a time, each shared column's values swapped for the first
+        equal one seen.
+
+        Column-wise, so the per-value work stays in C: transpose, swap, transpose back. A chunk
+        at a time, so each column's pass finds its values still in the CPU cache (a whole batch
+        of 100,000 rows is read from memory once per column: a third slower at a million). A
+        chunk's rows are made as they are converted, so each is built once and not kept.
+        """
         for start in range(0, len(rows), _CHUNK):
             columns: list[Any] = list(zip(*rows[start : start + _CHUNK], strict=True))
             for table, indexes in ((self._values, spec.values), (self._links, spec.links)):
@@ -177,8 +183,8 @@ class CompactBuilder:
                         columns[index] = [tuple(map(keep, items, items)) for items in column]
                     else:
                         columns[index] = map(keep, column, column)
-            shared.extend(zip(*columns, strict=True))
-        return shared
+            chunk = zip(*columns, strict=True)
+            yield list(chunk) if spec.convert_reads_twice else cast(Rows, chunk)
 
 
 def _add_links(pairs: StorePairs, rows: Rows) -> None:
