@@ -42,20 +42,24 @@ PAIRING_SETUP: Final[tuple[str, ...]] = (
     # anti-join on a fresh temporary table once took minutes), and room to hash in memory.
     "SET LOCAL enable_nestloop = off",
     "SET LOCAL work_mem = '64MB'",
-    # Each Stripe invoice and the QuickBooks invoice its DocNumber names.
+    # Each Stripe invoice and the QuickBooks invoice its DocNumber names: of the QuickBooks
+    # invoices with one number, the last posted. DISTINCT ON keeps it in one scan and a sort in
+    # byte order ("C"), where an anti-join against every QuickBooks invoice took a third scan
+    # and a second hash (2.9-3.3 s against 1.9-2.1 s at a million). Numbers are equal in "C"
+    # exactly when they are equal in the database's collation, which is deterministic.
     """
 CREATE TEMP TABLE recon_invoice_pairs ON COMMIT DROP AS
-SELECT s.id AS stripe_row, q.id AS ledger_row, q.source_id, q.total_currency AS currency,
-    q.total_minor AS total, coalesce(q.balance_minor, 0) AS balance,
-    strpos(coalesce(q.private_note, ''), '_') = 0 AS plain
-FROM invoices AS s JOIN invoices AS q ON q.number = s.number
-WHERE s.source = 'stripe' AND NOT s.deleted
-AND q.source = 'quickbooks' AND NOT q.deleted AND q.number <> ''
-AND NOT EXISTS (
-    SELECT 1 FROM invoices AS later
-    WHERE later.number = q.number AND later.source = 'quickbooks' AND NOT later.deleted
-    AND later.id > q.id
-)""",
+SELECT s.id AS stripe_row, q.id AS ledger_row, q.source_id, q.currency, q.total, q.balance,
+    q.plain
+FROM invoices AS s JOIN (
+    SELECT DISTINCT ON (number COLLATE "C") id, number, source_id, total_currency AS currency,
+        total_minor AS total, coalesce(balance_minor, 0) AS balance,
+        strpos(coalesce(private_note, ''), '_') = 0 AS plain
+    FROM invoices
+    WHERE source = 'quickbooks' AND NOT deleted AND number <> ''
+    ORDER BY number COLLATE "C", id DESC
+) AS q ON q.number = s.number
+WHERE s.source = 'stripe' AND NOT s.deleted""",
     # Every ch_/pi_ token the other QuickBooks payments hold (see the module's docstring).
     f"""
 CREATE TEMP TABLE recon_named_tokens ON COMMIT DROP AS
