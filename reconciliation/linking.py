@@ -43,6 +43,17 @@ def stripe_ids(text: str | None, prefix: str) -> list[str]:
     return [found for found in _STRIPE_ID.findall(text) if found.startswith(start)]
 
 
+def all_stripe_ids(text: str | None) -> list[str]:
+    """Every Stripe id `text` mentions, in order: `stripe_ids` for all prefixes at once."""
+    return _STRIPE_ID.findall(text) if text and "_" in text else []
+
+
+def with_prefix(ids: list[str], prefix: str) -> list[str]:
+    """The ids of `all_stripe_ids` that `stripe_ids(text, prefix)` finds."""
+    start = prefix + "_"
+    return [found for found in ids if found.startswith(start)]
+
+
 @dataclass(slots=True)
 class MatchTally:
     totals: Counter[PairType] = field(default_factory=Counter)
@@ -138,16 +149,16 @@ class LedgerIndex:
     def _index_payments(self, snapshot: Snapshot) -> None:
         # A `pi_` in a memo stands for the one succeeded charge of that intent; only the intents
         # some memo names are looked up (a map of every charge would cost 80 MB at a million).
-        named_intents = {
-            i for p in snapshot.ledger_payments if p.note for i in stripe_ids(p.note, "pi")
-        }
+        # Each memo is scanned once, for every prefix read below.
+        in_notes = [all_stripe_ids(p.note) for p in snapshot.ledger_payments]
+        named_intents = {i for ids in in_notes for i in with_prefix(ids, "pi")}
         succeeded = {
             c.intent_id: c.id
             for c in snapshot.charges
             if c.intent_id in named_intents and c.status == "succeeded"
         }
         by_ref, by_charge = self.payment_by_ref, self.payments_by_charge
-        for payment in snapshot.ledger_payments:
+        for payment, in_note in zip(snapshot.ledger_payments, in_notes, strict=True):
             refs = stripe_ids(payment.reference, "ch")
             if len(refs) == 1 and not payment.note:  # the common case: PaymentRefNum alone
                 if (charge_id := refs[0]) not in by_ref and charge_id not in by_charge:
@@ -156,9 +167,9 @@ class LedgerIndex:
                     self._post(charge_id, payment, MatchMethod.PAYMENT_REF)
                 continue
             named: dict[str, MatchMethod] = dict.fromkeys(refs, MatchMethod.PAYMENT_REF)
-            for ident in stripe_ids(payment.note, "ch"):
+            for ident in with_prefix(in_note, "ch"):
                 named.setdefault(ident, MatchMethod.PRIVATE_NOTE)
-            for intent in stripe_ids(payment.note, "pi"):
+            for intent in with_prefix(in_note, "pi"):
                 if intent in succeeded:
                     named.setdefault(succeeded[intent], MatchMethod.INTENT_NOTE)
             for charge_id, method in named.items():

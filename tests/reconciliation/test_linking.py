@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from canonical.records import Source
-from reconciliation.linking import _STRIPE_ID, LedgerIndex, MatchTally, stripe_ids
+from reconciliation.linking import (
+    _STRIPE_ID,
+    LedgerIndex,
+    MatchTally,
+    all_stripe_ids,
+    stripe_ids,
+    with_prefix,
+)
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.reconcile import charges_by_invoice, find
 from reconciliation.snapshot import (
@@ -64,6 +71,20 @@ def test_stripe_ids_whole_id_shortcut_finds_what_the_pattern_finds(
     text: str | None, prefix: str
 ) -> None:
     assert stripe_ids(text, prefix) == by_pattern_only(text, prefix)
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="ch_pinAZaz09é -/", max_size=24),
+        st.from_regex(r"(ch|pi)_[A-Za-z0-9]{1,8}", fullmatch=True),
+        st.none(),
+    ),
+    st.sampled_from(["ch", "pi", "in"]),
+)
+def test_one_scan_for_every_prefix_finds_what_each_prefixs_scan_finds(
+    text: str | None, prefix: str
+) -> None:
+    assert with_prefix(all_stripe_ids(text), prefix) == stripe_ids(text, prefix)
 
 
 def test_lone_payment_ref_posting_is_the_charges_only_posting() -> None:
