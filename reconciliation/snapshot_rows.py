@@ -84,7 +84,7 @@ class _Family(NamedTuple):
 # millions of them do not crowd the small one out of the CPU cache. Amounts are shared only within
 # a chunk of rows, where a row repeats one (an invoice's total as its subtotal and balance): in one
 # table for the whole run, the half million distinct amounts at a million invoices made every
-# lookup a cache miss (1.2 s of the invoices' 2.6 s, 1.4 s of the charges' 2.3 s) to save about
+# lookup a cache miss (1.2 s of the invoices' 2.6 s, 1.5 s of the charges' 2.3 s) to save about
 # 60 MB of copies held by other families (a charge repeating its invoice's total). Small amounts
 # (zero discounts and taxes) are Python's own shared integers anyway.
 _FAMILIES: Final[dict[str, _Family]] = {
