@@ -46,6 +46,8 @@ class StripeInvoice(NamedTuple):
     tax: int
     remaining: int
     number: str | None
+    # Only for an invoice without a due date, the one case a rule reads it (from when an
+    # unrecovered payment's grace runs): a million instants not decoded at a million invoices.
     created_at: datetime | None
     finalized_at: datetime | None
     paid_at: datetime | None
@@ -247,7 +249,7 @@ def _stripe_invoice(s: Snapshot, r: Invoice) -> None:
             _minor(r.tax),
             _minor(r.balance),
             r.number,
-            r.created_at,
+            r.created_at if r.due_date is None else None,
             r.finalized_at,
             r.paid_at,
             r.due_date,

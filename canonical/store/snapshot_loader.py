@@ -111,7 +111,7 @@ COMPACT_QUERIES: Final[dict[str, str]] = {
         "stripe",
         "source_id, party_id, status, currency, total_minor, coalesce(subtotal_minor, 0), "
         "coalesce(discount_minor, 0), coalesce(tax_minor, 0), coalesce(balance_minor, 0), number, "
-        f"{_at('created_at')}, {_at('finalized_at')}, "
+        f"CASE WHEN due_date IS NULL THEN {_at('created_at')} END, {_at('finalized_at')}, "
         f"{_at('paid_at')}, due_date, subscription_id, deal_id, discount_approved_by",
     ),
     "ledger_invoices": _select(

@@ -51,6 +51,9 @@ async def test_compact_rows_equal_the_snapshot_built_from_records(
         assert getattr(compact, family) == getattr(from_records.snapshot, family), family
     empty = [family for family in families if not getattr(compact, family)]
     assert empty == ["journal_entries"]  # the sandbox books lost disputes elsewhere
+    # A Stripe invoice carries its creation instant only without a due date (the rules' one use).
+    assert all(inv.created_at is None for inv in compact.invoices if inv.due_date is not None)
+    assert any(inv.created_at is not None for inv in compact.invoices if inv.due_date is None)
     found = {
         (f.kind.value, f.key.source.value, f.key.source_id, f.amount_at_stake.minor,
          f.amount_at_stake.currency)
