@@ -35,12 +35,10 @@ _STRIPE_ID = re.compile(r"\b((?:in|ch|pi|re|cn|dp|po)_[A-Za-z0-9]+)")
 
 def stripe_ids(text: str | None, prefix: str) -> list[str]:
     """The Stripe ids with `prefix` (`"in"`, `"ch"`, ...) that `text` mentions, in order."""
-    if not text or "_" not in text:
-        return []
     start = prefix + "_"
-    if text.startswith(start) and text.isascii() and text[len(start) :].isalnum():
+    if text and text.startswith(start) and text.isascii() and text[len(start) :].isalnum():
         return [text]  # the whole text is one id (a PaymentRefNum): what the pattern finds
-    return [found for found in _STRIPE_ID.findall(text) if found.startswith(start)]
+    return with_prefix(all_stripe_ids(text), prefix)
 
 
 def all_stripe_ids(text: str | None) -> list[str]:
