@@ -12,6 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from canonical.records import Source, SourceRef
 from reconciliation.model import MatchMethod, MatchRate, PairType
@@ -102,9 +103,11 @@ class LedgerIndex:
     # A charge's postings, in order, are `postings(charge_id)`: the one posting naming it by
     # PaymentRefNum (the common case, kept without a list and a pair: 130 MB at a million) is in
     # `payment_by_ref`, or in `paired_by_ref` when the store paired it; every other charge's
-    # postings are in `payments_by_charge`.
+    # postings are in `payments_by_charge`. A posting the store paired that agrees with its
+    # charge in amount and currency is only its booking date, in `agreed_by_ref`.
     payment_by_ref: dict[str, NamedPosting] = field(default_factory=dict)
     paired_by_ref: Mapping[str, NamedPosting] = field(default_factory=dict)
+    agreed_by_ref: Mapping[str, date | None] = field(default_factory=dict)
     payments_by_charge: dict[str, list[tuple[NamedPosting, MatchMethod]]] = field(
         default_factory=dict
     )
@@ -130,6 +133,7 @@ class LedgerIndex:
             index.number_matches = snapshot.paired.invoice_numbers
             # Only charges nothing else names are paired, so no posting below joins these.
             index.paired_by_ref = snapshot.paired.charge_postings
+            index.agreed_by_ref = snapshot.paired.agreed_postings
         index._index_payments(snapshot)
         for note in (*snapshot.refund_receipts, *snapshot.credit_memos):
             for ident in (*stripe_ids(note.note, "re"), *stripe_ids(note.note, "cn")):
@@ -190,16 +194,38 @@ class LedgerIndex:
         else:
             self.payments_by_charge[charge_id] = [(payment, method)]
 
+    def agrees_alone(self, charge: Charge) -> bool:
+        """True when one posting alone names the charge, by PaymentRefNum, with its amount and
+        currency: the common case, in which the payment rules find nothing."""
+        if charge.id in self.agreed_by_ref:
+            return True
+        alone = self.ref_posting(charge.id)
+        return alone is not None and agrees(alone, charge)
+
     def ref_posting(self, charge_id: str) -> NamedPosting | None:
-        """The one posting naming the charge, by PaymentRefNum, when nothing else names it."""
+        """The one posting naming the charge, by PaymentRefNum, when nothing else names it and,
+        if the store paired them, it differs from the charge (see `agrees_alone`)."""
         payment = self.payment_by_ref.get(charge_id)
         return self.paired_by_ref.get(charge_id) if payment is None else payment
 
     def postings(self, charge_id: str) -> Sequence[tuple[NamedPosting, MatchMethod]]:
-        """The QuickBooks payments naming the charge, and how each names it, in posting order."""
+        """The QuickBooks payments naming the charge, and how each names it, in posting order;
+        none for a charge that `agrees_alone` because the store paired it."""
         if (payment := self.ref_posting(charge_id)) is not None:
             return ((payment, MatchMethod.PAYMENT_REF),)
         return self.payments_by_charge.get(charge_id, ())
+
+    def booked_on(self, charge_id: str) -> date | None:
+        """The day the charge reached the books: its first posting's (UTC) creation day, else
+        payment date, of the first posting that has either."""
+        if charge_id in self.agreed_by_ref:
+            return self.agreed_by_ref[charge_id]
+        for payment, _ in self.postings(charge_id):
+            if payment.created_at is not None:
+                return payment.created_at.date()
+            if payment.paid_on is not None:
+                return payment.paid_on
+        return None
 
     def unnamed_payment_for(
         self, charge: Charge, ledger_invoice_id: str, window: int
@@ -214,6 +240,11 @@ class LedgerIndex:
                 self.payments_by_invoice[ledger_invoice_id].remove(payment)
                 return payment
         return None
+
+
+def agrees(posting: NamedPosting, charge: Charge) -> bool:
+    """A posting and the charge it names agree: same amount, same currency."""
+    return posting.amount == charge.amount and posting.currency == charge.currency.upper()
 
 
 def number_matches(snapshot: Snapshot) -> list[InvoiceCounterpart | None]:

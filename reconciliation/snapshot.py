@@ -151,8 +151,10 @@ class StorePairs:
 
     `invoice_numbers[i]` is the counterpart of `Snapshot.invoices[i]` by DocNumber (None: no
     QuickBooks invoice has its number); `charge_postings[id]` is the one posting of the charge
-    `id` when nothing but that PaymentRefNum names the charge. The snapshot's QuickBooks
-    families then lack the rows paired here, and only those.
+    `id` when nothing but that PaymentRefNum names the charge, and the posting differs from the
+    charge in amount or currency. When they agree, the rules need only the posting's booking date
+    (the UTC day it was created, else its payment date): `agreed_postings[id]`. The snapshot's
+    QuickBooks families then lack the rows paired here, and only those.
 
     The links between invoices and charges are resolved too, and the snapshot's `invoice_links`
     stay empty: link `k` names the invoice with id `link_invoices[k]` and finds charge
@@ -162,6 +164,7 @@ class StorePairs:
 
     invoice_numbers: list[InvoiceCounterpart | None] = field(default_factory=list)
     charge_postings: dict[str, RefPosting] = field(default_factory=dict)
+    agreed_postings: dict[str, date | None] = field(default_factory=dict)
     link_invoices: list[str | None] = field(default_factory=list)
     link_charges: array[int] = field(default_factory=lambda: array("q"))
 

@@ -54,6 +54,11 @@ def _plain(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[An
     return lambda rows: map(make, rows)
 
 
+def _as_is(rows: Rows) -> Iterable[Any]:
+    """Rows that are already what the target holds: (key, value) pairs for a dict."""
+    return rows
+
+
 def _optional(make: Callable[[Iterable[Any]], Any]) -> Callable[[Rows], Iterable[Any]]:
     """A left join's rows: all NULL (no counterpart) becomes None."""
     return lambda rows: (None if r[0] is None else make(r) for r in rows)
@@ -124,6 +129,8 @@ _FAMILIES: Final[dict[str, _Family]] = {
         (2, 5),
         convert_reads_twice=True,
     ),
+    # (charge id, booking date) pairs straight into the dict; the dates, few distinct days, shared.
+    "agreed_postings": _Family("paired.agreed_postings", _as_is, (1,)),
 }
 
 # With the store's pairs, no other family holds a Stripe invoice's or a charge's identifiers: the

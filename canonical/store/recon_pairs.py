@@ -5,7 +5,8 @@ name their charge by a PaymentRefNum that is the whole `ch_…` id. Equality joi
 pairs exactly; the reconciler then gets just the fields it compares of the counterpart: beside
 each Stripe invoice (`invoice_numbers`, in the order of the `invoices` family), and for each
 charge so paired, with its id (`charge_postings`, in no particular order, so the server neither
-sorts nor joins every charge again), and the QuickBooks families lose the rows so paired. Every
+sorts nor joins every charge again; only the posting's booking date when it agrees with the
+charge, `agreed_postings`), and the QuickBooks families lose the rows so paired. Every
 row whose link needs the id pattern (a memo, a reference that is not one whole id) still goes to
 the pure Python linking, which stays the reference (`reconciliation.linking`).
 
@@ -85,7 +86,12 @@ WITH simple AS (
     GROUP BY p.reference
 )
 SELECT c.source_id AS charge_id, s.id AS payment_row, s.source_id, s.currency, s.amount,
-    s.created_at, s.paid_on
+    s.created_at, s.paid_on,
+    -- What the payment rules check of a lone posting (`_agrees`); an ASCII currency only, whose
+    -- upper case is the same here and in Python. Never NULL: each pair is read by exactly one
+    -- of the queries below.
+    coalesce(s.amount = c.amount_minor AND s.currency = upper(c.amount_currency COLLATE "C")
+        AND octet_length(c.amount_currency) = char_length(c.amount_currency), false) AS agrees
 FROM payments AS c JOIN simple AS s ON s.reference = c.source_id AND s.postings = 1
 WHERE c.source = 'stripe' AND NOT c.deleted AND c.kind = 'charge'
 AND NOT EXISTS (SELECT 1 FROM recon_named_tokens AS t WHERE t.token = c.source_id)
@@ -121,10 +127,17 @@ SELECT r.source_id, r.currency, r.total, r.balance
 FROM invoices AS s LEFT JOIN recon_invoice_pairs AS r ON r.stripe_row = s.id
 WHERE s.source = 'stripe' AND NOT s.deleted
 ORDER BY s.id""",
-    # Each paired charge's id and its one PaymentRefNum posting, in no particular order.
+    # Each paired charge's id and its one PaymentRefNum posting, in no particular order, when
+    # they differ in amount or currency (the rules compare them: a few rows).
     "charge_postings": f"""
 SELECT charge_id, source_id, currency, amount, {_AT.format(c="created_at")}, paid_on
-FROM recon_charge_pairs""",
+FROM recon_charge_pairs WHERE NOT agrees""",
+    # When they agree, the rules need only the posting's booking date (the funnel's "booked"):
+    # the UTC day it was created, else its payment date. Three-quarters of a million postings
+    # at a million charges, which as whole rows took this process 2.5 s to read and hold.
+    "agreed_postings": f"""
+SELECT charge_id, coalesce(({_AT.format(c="created_at")} AT TIME ZONE 'UTC')::date, paid_on)
+FROM recon_charge_pairs WHERE agrees""",
 }
 
 # Read on the loader's first connection, after its own families (they need no temporary table):

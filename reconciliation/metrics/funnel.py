@@ -111,10 +111,8 @@ def _posted(
     inv: StripeInvoice, ledger: LedgerIndex, charges_by_invoice: dict[str, list[Charge]]
 ) -> date | None:
     for charge in charges_by_invoice.get(inv.id, ()):
-        for payment, _ in ledger.postings(charge.id):
-            moment = payment.created_at.date() if payment.created_at else payment.paid_on
-            if moment is not None:
-                return moment
+        if (moment := ledger.booked_on(charge.id)) is not None:
+            return moment
     return None
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from canonical.records import Finding, FindingKind, Source
+from reconciliation.linking import agrees
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
 from reconciliation.rules.invoices import Counterpart, InvoiceOutcome
@@ -27,37 +28,32 @@ def payment_findings(
     """`invoice_of`: each charge's Stripe invoice (the last one, when several name it)."""
     found: list[Finding] = []
     methods: Counter[MatchMethod | None] = Counter()
-    ref_posting, postings = ctx.ledger.ref_posting, ctx.ledger.postings
+    agrees_alone, postings = ctx.ledger.agrees_alone, ctx.ledger.postings
     cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     for charge in ctx.snapshot.charges:
         if charge.status != "succeeded" or charge.created_at is None or charge.created_at >= cutoff:
             continue  # an attempt, or not yet past the grace
-        if (alone := ref_posting(charge.id)) is not None and _agrees(alone, charge):
+        if agrees_alone(charge):
             methods[MatchMethod.PAYMENT_REF] += 1
             continue  # the common case: one posting, same currency and amount, no finding
         named = postings(charge.id)
         if named:
             methods[named[0][1]] += 1
-            if len(named) == 1 and _agrees(named[0][0], charge):
-                continue  # the common case: one posting, same currency and amount, no finding
+            if len(named) == 1 and agrees(named[0][0], charge):
+                continue
             matches: list[Posting] = [payment for payment, _ in named]
         else:
             ledger_invoice = invoices.matched.get(invoice_of.get(charge.id, ""))
             fallback = _fallback(ctx, charge, ledger_invoice)
             methods[None if fallback is None else MatchMethod.LINKED_TXN] += 1
             matches = [] if fallback is None else [fallback]
-            if fallback is not None and _agrees(fallback, charge):
+            if fallback is not None and agrees(fallback, charge):
                 continue
         found.extend(
             _compare(ctx, charge.id, charge.amount, charge.currency, matches, charge.party_id)
         )
     ctx.tally.count_all(PairType.PAYMENT, methods)
     return found
-
-
-def _agrees(posting: Posting, charge: Charge) -> bool:
-    """What `_compare` checks of a lone posting, without building anything."""
-    return posting.amount == charge.amount and posting.currency == charge.currency.upper()
 
 
 def _fallback(

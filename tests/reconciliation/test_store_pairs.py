@@ -59,8 +59,11 @@ def index_view(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "numbers": [None if q is None else tuple(q) for q in index.number_matches],
         "notes": index.invoice_by_note,
+        # A lone posting that agrees with its charge is, to the rules, only its booking date.
         "postings": {
-            c.id: [
+            c.id: ("agrees", index.booked_on(c.id))
+            if index.agrees_alone(c)
+            else [
                 (p.id, p.currency, p.amount, p.created_at, p.paid_on, method)
                 for p, method in index.postings(c.id)
             ]
@@ -164,7 +167,8 @@ def _stripe_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
              1, "0" * 32, at)
         )  # fmt: skip
         charges.append(
-            ("stripe", f"ch_{n}", at, False, "charge", "cus_1", 5000, "USD", "succeeded", at,
+            ("stripe", f"ch_{n}", at, False, "charge", "cus_1", 5000, _CHARGE_CURRENCY[n],
+             "succeeded", at,
              AT.date(), f"pi_{n}", f"ch_{n}", None, None, "[]", "0" * 32, at)
         )  # fmt: skip
     return invoices, charges
@@ -179,11 +183,20 @@ def _ledger_invoice(n: int, number: str | None, note: str | None) -> tuple[Any, 
     )  # fmt: skip
 
 
-def _ledger_payment(n: int, reference: str | None, note: str | None) -> tuple[Any, ...]:
+# Charges' currencies in upper and lower case (Stripe's are lower case).
+_CHARGE_CURRENCY = {1: "USD", 2: "usd", 3: "eur"}
+# A posting's amount and currency: agreeing with some charges, differing from others.
+_POSTED = st.sampled_from([(5000, "USD"), (4999, "USD"), (5000, "EUR"), (5000, "usd")])
+
+
+def _ledger_payment(
+    n: int, reference: str | None, note: str | None, posted: tuple[int, str]
+) -> tuple[Any, ...]:
     at = to_micros(AT + timedelta(hours=n))
     allocation = '[{"invoice_id": "1", "amount": {"minor": 5000, "currency": "USD"}}]'
+    amount, currency = posted
     return (
-        "quickbooks", str(100 + n), at, False, "ledger_payment", "1", 5000 - n, "USD",
+        "quickbooks", str(100 + n), at, False, "ledger_payment", "1", amount, currency,
         "succeeded", at, AT.date(), None, None, reference, note, allocation, "0" * 32, at,
     )  # fmt: skip
 
@@ -217,7 +230,7 @@ async def _store_rows(
 async def _compare_pairings(
     url: str,
     ledger_invoices: list[tuple[str | None, str | None]],
-    ledger_payments: list[tuple[str | None, str | None]],
+    ledger_payments: list[tuple[str | None, str | None, tuple[int, str]]],
 ) -> None:
     invoices, charges = _stripe_rows()
     invoices += [_ledger_invoice(n, *pair) for n, pair in enumerate(ledger_invoices, 1)]
@@ -233,12 +246,12 @@ async def _compare_pairings(
 )
 @given(
     st.lists(st.tuples(_NUMBER, _TEXT), max_size=4),
-    st.lists(st.tuples(_TEXT, _TEXT), max_size=5),
+    st.lists(st.tuples(_TEXT, _TEXT, _POSTED), max_size=5),
 )
 async def test_store_pairs_equal_python_pairs_whatever_memos_and_references_hold(
     postgres_url: str,
     ledger_invoices: list[tuple[str | None, str | None]],
-    ledger_payments: list[tuple[str | None, str | None]],
+    ledger_payments: list[tuple[str | None, str | None, tuple[int, str]]],
 ) -> None:
     await _compare_pairings(postgres_url, ledger_invoices, ledger_payments)
 
