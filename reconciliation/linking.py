@@ -263,50 +263,74 @@ def number_matches(snapshot: Snapshot) -> list[InvoiceCounterpart | None]:
 
 
 class Parties:
-    """Customers across systems, keyed to one reference (the Stripe customer when there is one)."""
+    """Customers across systems, keyed to one reference (the Stripe customer when there is one).
+
+    Only links are stored (a QuickBooks or Salesforce id to a Stripe customer id); a Stripe
+    customer, or one that links to nothing, is its own reference. Names are kept per system.
+    """
 
     def __init__(self, rows: Iterable[PartyRow]) -> None:
-        self._canonical: dict[tuple[Source, str], SourceRef] = {}
-        self._names: dict[SourceRef, str] = {}
         by_source: dict[Source, list[PartyRow]] = defaultdict(list)
         for row in rows:
             by_source[row.source].append(row)
-            self._names[SourceRef(row.source, row.id)] = row.name or row.email or row.id
+        self._names: dict[Source, dict[str, str]] = {
+            source: {row.id: row.name or row.email or row.id for row in group}
+            for source, group in by_source.items()
+        }
+        self._linked: dict[Source, dict[str, str]] = {Source.QUICKBOOKS: {}, Source.SALESFORCE: {}}
         stripe = by_source[Source.STRIPE]
+        to_account = self._linked[Source.SALESFORCE]
         for row in stripe:
-            ref = SourceRef(Source.STRIPE, row.id)
-            self._canonical[(Source.STRIPE, row.id)] = ref
             if row.salesforce_account_id:
-                self._canonical.setdefault((Source.SALESFORCE, row.salesforce_account_id), ref)
-        for other in (Source.QUICKBOOKS, Source.SALESFORCE):
-            self._link_unique(stripe, by_source[other], lambda r: _clean(r.email))
-            self._link_unique(stripe, by_source[other], lambda r: _clean(r.name))
+                to_account.setdefault(row.salesforce_account_id, row.id)
+        # E-mail first, then display name, in each system.
+        for key in (_email, _name):
+            unique = _unique_keys(stripe, key)
+            for other in (Source.QUICKBOOKS, Source.SALESFORCE):
+                self._link_unique(unique, by_source[other], key, self._linked[other])
 
-    def _link_unique(self, stripe: list[PartyRow], others: list[PartyRow], key: _Key) -> None:
+    @staticmethod
+    def _link_unique(
+        stripe: Mapping[str, str | None], others: list[PartyRow], key: _Key, linked: dict[str, str]
+    ) -> None:
         # Only an unambiguous key links: exactly one party on each side.
-        left: dict[str, list[PartyRow]] = defaultdict(list)
-        for row in stripe:
-            if (k := key(row)) is not None:
-                left[k].append(row)
         right: dict[str, list[PartyRow]] = defaultdict(list)
         for row in others:
-            if (row.source, row.id) not in self._canonical and (k := key(row)) is not None:
+            if row.id not in linked and (k := key(row)) is not None:
                 right[k].append(row)
         for k, rows in right.items():
-            if len(rows) == 1 and len(left.get(k, ())) == 1:
-                self._canonical[(rows[0].source, rows[0].id)] = SourceRef(
-                    Source.STRIPE, left[k][0].id
-                )
+            if len(rows) == 1 and (stripe_id := stripe.get(k)) is not None:
+                linked[rows[0].id] = stripe_id
 
     def ref(self, source: Source, ident: str | None) -> SourceRef | None:
         """The customer's one reference, or its own reference when it links to nothing."""
         if ident is None:
             return None
-        linked = self._canonical.get((source, ident))
-        return SourceRef(source, ident) if linked is None else linked
+        linked = self._linked.get(source)
+        stripe_id = None if linked is None else linked.get(ident)
+        return (
+            SourceRef(source, ident) if stripe_id is None else SourceRef(Source.STRIPE, stripe_id)
+        )
 
     def name(self, ref: SourceRef) -> str:
-        return self._names.get(ref, ref.source_id)
+        return self._names.get(ref.source, {}).get(ref.source_id, ref.source_id)
+
+
+def _unique_keys(rows: list[PartyRow], key: _Key) -> dict[str, str | None]:
+    """Each key of `rows`: the id of the one row with it, or None when several have it."""
+    found: dict[str, str | None] = {}
+    for row in rows:
+        if (k := key(row)) is not None:
+            found[k] = row.id if k not in found else None
+    return found
+
+
+def _email(row: PartyRow) -> str | None:
+    return _clean(row.email)
+
+
+def _name(row: PartyRow) -> str | None:
+    return _clean(row.name)
 
 
 def _clean(text: str | None) -> str | None:
