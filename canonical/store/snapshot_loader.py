@@ -225,6 +225,9 @@ async def stream_compact(
             # inlining and optimisation: half a second of the server's CPU at a million, for a
             # query that reads each row once.
             await driver.execute("SET LOCAL jit = off")
+            # Its sorts (a million links, three times) fit in memory: 2.0 s of the server against
+            # 3.0 s spilling to disk at a million.
+            await driver.execute("SET LOCAL work_mem = '256MB'")
             snapshot = await driver.fetchval("SELECT pg_export_snapshot()")
             pairs = asyncio.ensure_future(_stream_pairs(store, snapshot, sink, batch_size))
             try:
