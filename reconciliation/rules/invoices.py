@@ -38,6 +38,8 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
     by_note = ctx.ledger.invoice_by_note
     cutoff = ctx.cutoff(ctx.thresholds.ledger_grace_days)
     charges_of = ctx.charges_by_invoice
+    matched, noted = out.matched, []
+    by_doc_number = 0  # the common case, counted without a Counter update per invoice
     for inv, by_number in zip(ctx.snapshot.invoices, numbered, strict=True):
         charges = charges_of.get(inv.id)
         if charges is not None and len(charges) > 1:  # one charge (the common case) is no twice
@@ -45,15 +47,23 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
         if inv.finalized_at is None or inv.finalized_at >= cutoff:  # not yet past the grace
             continue
         if by_number is not None:
-            _settle(ctx, out, inv, by_number)
-            methods[MatchMethod.DOC_NUMBER] += 1
+            matched[inv.id] = by_number  # `_settle`, inline for a million invoices
+            if not _agrees(inv, by_number):
+                _report(ctx, out, inv, by_number)
+            if not by_doc_number:
+                methods[MatchMethod.DOC_NUMBER] = 0  # the order methods are first seen in
+            by_doc_number += 1
         elif (q := by_note.get(inv.id)) is not None:
             _settle(ctx, out, inv, q)
+            noted.append(q)
             methods[MatchMethod.PRIVATE_NOTE] += 1
         else:
             pending.append(inv)
+    if by_doc_number:
+        methods[MatchMethod.DOC_NUMBER] += by_doc_number
+    # Every QuickBooks invoice a DocNumber or a memo gave to a Stripe invoice.
     claimed = {q.id for q in numbered if q is not None}
-    claimed.update(q.id for q in out.matched.values())
+    claimed.update(q.id for q in noted)
     fallback = _Fallback(ctx, claimed)
     for inv in pending:
         candidate = fallback.take(inv)
@@ -71,8 +81,12 @@ def invoice_findings(ctx: RuleContext) -> InvoiceOutcome:
 
 def _settle(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: Counterpart) -> None:
     out.matched[inv.id] = q
-    if _agrees(inv, q):
-        return  # the common case, decided without building anything
+    if not _agrees(inv, q):  # the common case is decided without building anything
+        _report(ctx, out, inv, q)
+
+
+def _report(ctx: RuleContext, out: InvoiceOutcome, inv: StripeInvoice, q: Counterpart) -> None:
+    """The finding of a pair that does not agree."""
     finding = _compare(ctx, inv, q)
     if finding is not None:
         out.findings.append(finding)
