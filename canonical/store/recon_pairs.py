@@ -90,9 +90,9 @@ WITH simple AS (
 )
 SELECT c.source_id AS charge_id, s.id AS payment_row, s.source_id, s.currency, s.amount,
     s.created_at, s.paid_on,
-    -- What the payment rules check of a lone posting (`_agrees`); an ASCII currency only, whose
-    -- upper case is the same here and in Python. Never NULL: each pair is read by exactly one
-    -- of the queries below.
+    -- What the payment rules check of a lone posting (`linking.agrees`), for an ASCII currency
+    -- only, whose upper case is the same here and in Python. Never NULL: each pair is read by
+    -- exactly one of the queries below.
     coalesce(s.amount = c.amount_minor AND s.currency = upper(c.amount_currency COLLATE "C")
         AND octet_length(c.amount_currency) = char_length(c.amount_currency), false) AS agrees
 FROM payments AS c JOIN simple AS s ON s.reference = c.source_id AND s.postings = 1
