@@ -69,11 +69,22 @@ async def _one_batch_at_a_time(
     counts = UpsertCounts()
     for start in range(0, len(records), BATCH_SIZE):
         with gc_paused():
-            encoded = encode_batch(codec, records[start : start + BATCH_SIZE])
-            newest = newest_by_key(encoded)
-            counts += UpsertCounts(unchanged=len(encoded) - len(newest))
-            counts += await upsert_sqlite.write(conn, codec, newest, synced_at)
+            counts += await _sqlite_batch(
+                conn, codec, records[start : start + BATCH_SIZE], synced_at
+            )
     return counts
+
+
+async def _sqlite_batch(
+    conn: AsyncConnection, codec: RecordCodec[Any], records: Sequence[Record], synced_at: int
+) -> UpsertCounts:
+    # A function of its own so that the batch's rows are freed when it returns, while the
+    # collector is still paused: alive when it resumes, the collector's first pass walked all of
+    # them (about a fifth of the time of encoding them), only to find nothing to free.
+    encoded = encode_batch(codec, records)
+    newest = newest_by_key(encoded)
+    written = await upsert_sqlite.write(conn, codec, newest, synced_at)
+    return written + UpsertCounts(unchanged=len(encoded) - len(newest))
 
 
 async def _planned_while_encoding(
