@@ -13,7 +13,10 @@ sides keep their fastest round: on a shared machine another process only ever sl
 down, and single rounds of either side were seen to vary by a third.
 
 Progress goes to stderr; the last stdout line is one JSON object whose `ratio` is upsert rows/s
-over raw rows/s on the worse backend (the goal is at least 0.5).
+over raw rows/s on the worse backend (the goal is at least 0.5). On PostgreSQL each side's fastest
+round also carries the CPU seconds this process and the database's server processes spent on it
+(`cpu_s`), read from the operating system when the server runs on this machine: the side whose
+CPU is closest to its wall time is the one that bounds it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import asyncpg  # type: ignore[import-untyped]
+import psutil
 from sqlalchemy.engine import make_url
 
 from canonical.money import Money
@@ -49,6 +53,55 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+class Cpu(NamedTuple):
+    """CPU seconds spent on one timed side: this process, and the database's server processes
+    (None when they cannot be read: a server on another machine, or another user's)."""
+
+    client: float
+    server: float | None
+
+    def figures(self) -> dict[str, float | None]:
+        server = None if self.server is None else round(self.server, 3)
+        return {"client": round(self.client, 3), "server": server}
+
+
+class CpuClock:
+    """Reads this process's CPU time and that of every server process of one PostgreSQL
+    database, so that a side's cost can be split between the two."""
+
+    def __init__(self, admin: Any = None, database: str | None = None) -> None:
+        self._admin = admin  # an asyncpg connection to another database on the same server
+        self._database = database
+
+    async def read(self) -> tuple[float, dict[int, float] | None]:
+        return time.process_time(), await self._server_times()
+
+    async def since(self, start: tuple[float, dict[int, float] | None]) -> Cpu:
+        client, server = start
+        now = await self._server_times()
+        spent = None
+        if server is not None and now is not None:
+            # A process that started meanwhile counts from zero; one that ended is lost, but
+            # the timed sides keep their connections open until they are read.
+            spent = sum(seconds - server.get(pid, 0.0) for pid, seconds in now.items())
+        return Cpu(time.process_time() - client, spent)
+
+    async def _server_times(self) -> dict[int, float] | None:
+        if self._admin is None:
+            return None
+        pids = await self._admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", self._database
+        )
+        times: dict[int, float] = {}
+        try:
+            for (pid,) in pids:
+                cpu = psutil.Process(pid).cpu_times()
+                times[pid] = cpu.user + cpu.system
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            return None  # not this machine's, or not ours to read
+        return times
 
 
 def make_invoices(count: int) -> list[Invoice]:
@@ -99,20 +152,28 @@ def chunks(items: list[Invoice], size: int) -> Iterator[list[Invoice]]:
         yield items[start : start + size]
 
 
-async def timed_upserts(url: str, invoices: list[Invoice]) -> tuple[float, UpsertCounts]:
+class Timed(NamedTuple):
+    seconds: float
+    counts: UpsertCounts
+    cpu: Cpu
+
+
+async def timed_upserts(url: str, invoices: list[Invoice], clock: CpuClock) -> Timed:
     store = Store.from_url(url)
     try:
         # Connect before the clock starts, as the raw path does: a pool's first connection runs
         # the driver's and SQLAlchemy's setup queries, which are no part of the upsert.
         await store.list_checkpoints()
         counts = UpsertCounts()
+        cpu = await clock.read()
         started = time.perf_counter()
         for batch in chunks(invoices, BATCH):
             counts += await store.upsert(batch)
         elapsed = time.perf_counter() - started
+        spent = await clock.since(cpu)
     finally:
         await store.close()
-    return elapsed, counts
+    return Timed(elapsed, counts, spent)
 
 
 # --- the raw paths: the same rows, already built, into plain tables -------------------------------
@@ -136,7 +197,9 @@ def _postgres_lines(line_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [(*row[:quantity], Decimal(row[quantity]), *row[quantity + 1 :]) for row in line_rows]
 
 
-async def postgres_raw(url: str, invoice_rows: list[Any], line_rows: list[Any]) -> float:
+async def postgres_raw(
+    url: str, clock: CpuClock, invoice_rows: list[Any], line_rows: list[Any]
+) -> tuple[float, Cpu]:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CREATE TABLE raw_invoices (LIKE invoices)")
@@ -145,6 +208,7 @@ async def postgres_raw(url: str, invoice_rows: list[Any], line_rows: list[Any]) 
         invoice_columns = ["id", *codec.columns, "synced_at"]
         line_columns = ["invoice_id", "position", *codec.line_columns]
         lines = _postgres_lines(line_rows)
+        cpu = await clock.read()
         started = time.perf_counter()
         async with conn.transaction():
             await conn.copy_records_to_table(
@@ -153,7 +217,8 @@ async def postgres_raw(url: str, invoice_rows: list[Any], line_rows: list[Any]) 
             await conn.copy_records_to_table(
                 "raw_invoice_lines", records=lines, columns=line_columns
             )
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        return elapsed, await clock.since(cpu)
     finally:
         await conn.close()
 
@@ -191,11 +256,18 @@ class Round(NamedTuple):
     again_s: float  # the same batches upserted again: every row unchanged
     again: UpsertCounts
     raw_s: float
+    upsert_cpu: Cpu | None = None
+    raw_cpu: Cpu | None = None
 
 
 def figures(rows: int, rounds: list[Round]) -> dict[str, Any]:
     upsert_s = min(r.upsert_s for r in rounds)
     raw_s = min(r.raw_s for r in rounds)
+    fastest_upsert = min(rounds, key=lambda r: r.upsert_s).upsert_cpu
+    fastest_raw = min(rounds, key=lambda r: r.raw_s).raw_cpu
+    cpu = {}
+    if fastest_upsert is not None and fastest_raw is not None:
+        cpu = {"cpu_s": {"upsert": fastest_upsert.figures(), "raw": fastest_raw.figures()}}
     return {
         "upsert_s": round(upsert_s, 3),
         "reupsert_unchanged_s": round(min(r.again_s for r in rounds), 3),
@@ -206,6 +278,7 @@ def figures(rows: int, rounds: list[Round]) -> dict[str, Any]:
         "ratio": round(raw_s / upsert_s, 3),
         "created": rounds[0].counts.created,
         "rounds": [[round(r.upsert_s, 3), round(r.raw_s, 3)] for r in rounds],
+        **cpu,
     }
 
 
@@ -217,17 +290,20 @@ async def bench_postgres(base_url: str, invoices: list[Invoice], raw: Any) -> Ro
     await server.execute(f'CREATE DATABASE "{name}"')
     try:
         await upgrade_async(url)
+        clock = CpuClock(server, name)
         log(f"postgres: upserting {len(invoices)} invoices…")
-        upsert_s, counts = await timed_upserts(url, invoices)
-        log(f"postgres: upsert {upsert_s:.2f}s {counts}; the same again…")
-        again = await timed_upserts(url, invoices)
-        log(f"postgres: again {again[0]:.2f}s {again[1]}; raw COPY…")
-        raw_s = await postgres_raw(url, *raw)
-        log(f"postgres: raw {raw_s:.2f}s")
+        upsert = await timed_upserts(url, invoices, clock)
+        log(f"postgres: upsert {upsert.seconds:.2f}s {upsert.counts} {upsert.cpu}; again…")
+        again = await timed_upserts(url, invoices, clock)
+        log(f"postgres: again {again.seconds:.2f}s {again.counts}; raw COPY…")
+        raw_s, raw_cpu = await postgres_raw(url, clock, *raw)
+        log(f"postgres: raw {raw_s:.2f}s {raw_cpu}")
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.close()
-    return Round(upsert_s, counts, *again, raw_s)
+    return Round(
+        upsert.seconds, upsert.counts, again.seconds, again.counts, raw_s, upsert.cpu, raw_cpu
+    )
 
 
 async def bench_sqlite(path: Path, invoices: list[Invoice], raw: Any) -> Round:
@@ -236,13 +312,13 @@ async def bench_sqlite(path: Path, invoices: list[Invoice], raw: Any) -> Round:
     url = f"sqlite:///{path}"
     await upgrade_async(url)
     log(f"sqlite: upserting {len(invoices)} invoices…")
-    upsert_s, counts = await timed_upserts(url, invoices)
-    log(f"sqlite: upsert {upsert_s:.2f}s {counts}; the same again…")
-    again = await timed_upserts(url, invoices)
-    log(f"sqlite: again {again[0]:.2f}s {again[1]}; raw executemany…")
+    upsert = await timed_upserts(url, invoices, CpuClock())
+    log(f"sqlite: upsert {upsert.seconds:.2f}s {upsert.counts}; the same again…")
+    again = await timed_upserts(url, invoices, CpuClock())
+    log(f"sqlite: again {again.seconds:.2f}s {again.counts}; raw executemany…")
     raw_s = await asyncio.to_thread(sqlite_raw, path, *raw)
     log(f"sqlite: raw {raw_s:.2f}s")
-    return Round(upsert_s, counts, *again, raw_s)
+    return Round(upsert.seconds, upsert.counts, again.seconds, again.counts, raw_s)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
