@@ -23,7 +23,7 @@ from canonical.money import Money
 from canonical.records import Finding, FindingStatus
 from canonical.store import Store
 from canonical.store.engine import begin, connect
-from canonical.store.findings import RunOutcome, apply_run
+from canonical.store.finding_runs import RunOutcome, apply_run
 from canonical.store.recon_tables import reconcile_runs
 from canonical.store.snapshot_loader import (
     stream_compact,

@@ -16,7 +16,8 @@ from datetime import date
 
 from canonical.records import Source, SourceRef
 from reconciliation.model import MatchMethod, MatchRate, PairType
-from reconciliation.snapshot import (
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import (
     Charge,
     InvoiceCounterpart,
     LedgerInvoice,
@@ -24,7 +25,6 @@ from reconciliation.snapshot import (
     LedgerPayment,
     PartyRow,
     RefPosting,
-    Snapshot,
 )
 
 _Key = Callable[[PartyRow], str | None]

@@ -21,7 +21,8 @@ from reconciliation.metrics import compute_metrics
 from reconciliation.model import MatchSummary, ReconcileResult
 from reconciliation.rules import billing, deals, invoices, payments, settlement
 from reconciliation.rules.context import RuleContext
-from reconciliation.snapshot import Charge, Snapshot, StorePairs
+from reconciliation.snapshot import Snapshot, StorePairs
+from reconciliation.snapshot_types import Charge
 from reconciliation.thresholds import Thresholds
 
 

@@ -19,7 +19,8 @@ from operator import itemgetter
 from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from canonical.records import Source
-from reconciliation.snapshot import (
+from reconciliation.snapshot import Snapshot, StorePairs
+from reconciliation.snapshot_types import (
     Charge,
     InvoiceCounterpart,
     InvoiceLink,
@@ -30,8 +31,6 @@ from reconciliation.snapshot import (
     RefPosting,
     SalesDeal,
     SalesLead,
-    Snapshot,
-    StorePairs,
     StripeInvoice,
     StripeMoney,
     StripeSubscription,

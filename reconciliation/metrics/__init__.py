@@ -17,7 +17,8 @@ from reconciliation.metrics.match_rates import match_rates
 from reconciliation.metrics.risk import histories, risk_scores
 from reconciliation.metrics.worklist import worklist
 from reconciliation.model import MatchSummary, Metrics
-from reconciliation.snapshot import Charge, Snapshot
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import Charge
 from reconciliation.thresholds import Thresholds
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from canonical.money import Money
 from reconciliation.model import AgingBucket, AgingBucketName, AgingRow
-from reconciliation.snapshot import StripeInvoice
+from reconciliation.snapshot_types import StripeInvoice
 
 B = AgingBucketName
 _ORDER = (B.CURRENT, B.DAYS_1_30, B.DAYS_31_60, B.DAYS_61_90, B.DAYS_90_PLUS)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from canonical.money import Money
 from reconciliation.model import CollectionMetrics
-from reconciliation.snapshot import StripeInvoice
+from reconciliation.snapshot_types import StripeInvoice
 
 _OWED = ("open", "paid")
 

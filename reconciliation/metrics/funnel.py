@@ -17,7 +17,8 @@ from canonical.money import Money
 from reconciliation.linking import LedgerIndex
 from reconciliation.metrics.common import median, per_currency, ratio
 from reconciliation.model import Funnel, FunnelStage, FunnelStageName, StageDuration
-from reconciliation.snapshot import Charge, SalesDeal, Snapshot, StripeInvoice
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import Charge, SalesDeal, StripeInvoice
 
 S = FunnelStageName
 _BILLED = ("open", "paid", "uncollectible")

@@ -18,7 +18,8 @@ from reconciliation.linking import Parties
 from reconciliation.metrics.aging import days_past_due
 from reconciliation.metrics.common import per_currency
 from reconciliation.model import RiskFactor, RiskFactorName, RiskScore
-from reconciliation.snapshot import Snapshot, StripeInvoice
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import StripeInvoice
 
 F = RiskFactorName
 WEIGHTS = {

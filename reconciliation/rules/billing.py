@@ -6,7 +6,7 @@ from __future__ import annotations
 from canonical.records import Finding, FindingKind, Source
 from reconciliation.linking import stripe_ids
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.snapshot import StripeInvoice
+from reconciliation.snapshot_types import StripeInvoice
 
 K = FindingKind
 

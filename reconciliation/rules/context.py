@@ -10,7 +10,8 @@ from canonical.money import Money
 from canonical.records import Finding, FindingKind, Source, SourceRef
 from reconciliation.fingerprint import fingerprint
 from reconciliation.linking import LedgerIndex, MatchTally, Parties
-from reconciliation.snapshot import Charge, Snapshot
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import Charge
 from reconciliation.thresholds import Thresholds
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from canonical.records import Finding, FindingKind, Source
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, salesforce, stripe
-from reconciliation.snapshot import SalesDeal, StripeInvoice
+from reconciliation.snapshot_types import SalesDeal, StripeInvoice
 
 K = FindingKind
 _BILLED = ("open", "paid", "uncollectible")

@@ -17,7 +17,7 @@ from canonical.records import Finding, FindingKind, Source, SourceRef
 from reconciliation.linking import stripe_ids
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.snapshot import Charge, InvoiceCounterpart, LedgerInvoice, StripeInvoice
+from reconciliation.snapshot_types import Charge, InvoiceCounterpart, LedgerInvoice, StripeInvoice
 
 K = FindingKind
 Counterpart = LedgerInvoice | InvoiceCounterpart

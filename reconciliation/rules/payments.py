@@ -15,7 +15,7 @@ from reconciliation.linking import agrees
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
 from reconciliation.rules.invoices import Counterpart, InvoiceOutcome
-from reconciliation.snapshot import Charge, LedgerNote, LedgerPayment, RefPosting
+from reconciliation.snapshot_types import Charge, LedgerNote, LedgerPayment, RefPosting
 
 K = FindingKind
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

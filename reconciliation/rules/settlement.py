@@ -5,7 +5,7 @@ from __future__ import annotations
 from canonical.records import Finding, FindingKind
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.rules.context import RuleContext, money_text, quickbooks, stripe
-from reconciliation.snapshot import LedgerNote, StripeMoney
+from reconciliation.snapshot_types import LedgerNote, StripeMoney
 
 K = FindingKind
 

@@ -10,9 +10,9 @@ from canonical.money import Money
 from canonical.records import Finding, FindingKind, FindingStatus, Source, SourceRef
 from canonical.store import Store
 from canonical.store.engine import begin
+from canonical.store.finding_runs import apply_run
 from canonical.store.findings import (
     acknowledge,
-    apply_run,
     fingerprint_for,
     get_finding,
     history,

@@ -9,7 +9,8 @@ import pytest
 
 from canonical.records import Source
 from jobs import reconcile as service
-from reconciliation.snapshot import PartyRow, RefPosting, Snapshot, StorePairs, StripeMoney
+from reconciliation.snapshot import Snapshot, StorePairs
+from reconciliation.snapshot_types import PartyRow, RefPosting, StripeMoney
 
 
 def _snapshot(rows: int) -> Snapshot:

@@ -19,13 +19,13 @@ from reconciliation.linking import (
 )
 from reconciliation.model import MatchMethod, PairType
 from reconciliation.reconcile import charges_by_invoice, find
-from reconciliation.snapshot import (
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import (
     Charge,
     InvoiceLink,
     LedgerInvoice,
     LedgerPayment,
     PartyRow,
-    Snapshot,
     StripeInvoice,
 )
 

@@ -12,7 +12,8 @@ from reconciliation.metrics.aging import aging
 from reconciliation.metrics.dso_cei import collection_metrics
 from reconciliation.metrics.leakage import convert
 from reconciliation.reconcile import find
-from reconciliation.snapshot import Snapshot, StripeInvoice
+from reconciliation.snapshot import Snapshot
+from reconciliation.snapshot_types import StripeInvoice
 
 AS_OF = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from canonical.records import Source, SourceRef
 from reconciliation.linking import Parties
-from reconciliation.snapshot import PartyRow
+from reconciliation.snapshot_types import PartyRow
 
 S, Q, F = Source.STRIPE, Source.QUICKBOOKS, Source.SALESFORCE
 
