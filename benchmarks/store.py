@@ -68,8 +68,10 @@ class Cpu(NamedTuple):
 
 
 class CpuClock:
-    """Reads this process's CPU time and that of every server process of one PostgreSQL
-    database, so that a side's cost can be split between the two."""
+    """Reads this process's CPU time and that of every server process attached to one
+    PostgreSQL database (its backends, and an autovacuum worker while one runs there), so that
+    a side's cost can be split between the two. The server's shared processes (WAL writer,
+    checkpointer) are not counted."""
 
     def __init__(self, admin: Any = None, database: str | None = None) -> None:
         self._admin = admin  # an asyncpg connection to another database on the same server
