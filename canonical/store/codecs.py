@@ -60,7 +60,7 @@ def _encode_expr(spec: FieldSpec, var: str, namespace: dict[str, Any]) -> list[s
     if kind in (Kind.TEXT, Kind.INT, Kind.BOOL, Kind.DATE):
         return [attr]
     if kind is Kind.ITEMS:
-        helper = f"_items_{spec.name}"
+        helper = f"_items_{var}_{spec.name}"  # `var` apart: a line's helpers join its invoice's
         namespace[helper] = _items_encoder(spec.py_type)
         exprs = [f"{helper}({attr})"]
     elif kind is Kind.MONEY:
@@ -121,24 +121,27 @@ def _decimal_columns(specs: Sequence[FieldSpec]) -> tuple[int, ...]:
     return tuple(at for at, (kind, _) in enumerate(columns) if kind is Kind.DECIMAL)
 
 
-def _line_functions() -> tuple[tuple[str, ...], Callable[..., Row], Callable[..., InvoiceLine]]:
+def _line_parts(
+    namespace: dict[str, Any],
+) -> tuple[tuple[str, ...], str, Callable[..., InvoiceLine]]:
+    """(line columns, the expression encoding line `x` (its helpers put in `namespace`), decoder).
+
+    The expression is inlined into the invoice's encoder: a call per line cost about 5% of
+    encoding an invoice with 3 lines."""
     specs = field_specs(InvoiceLine)
-    namespace = _base_namespace()
     exprs = [expr for spec in specs for expr in _encode_expr(spec, "x", namespace)]
-    encode = _compile(
-        f"def encode_line(x):\n    return ({', '.join(exprs)},)\n", namespace, "encode_line"
-    )
+    decoding = _base_namespace()
     args, index = [], 0
     for spec in specs:
-        expr, width = _decode_expr(spec, index, namespace)
+        expr, width = _decode_expr(spec, index, decoding)
         args.append(f"{spec.name}={expr}")
         index += width
-    namespace["_cls"] = InvoiceLine
+    decoding["_cls"] = InvoiceLine
     decode = _compile(
-        f"def decode_line(m):\n    return _cls({', '.join(args)})\n", namespace, "decode_line"
+        f"def decode_line(m):\n    return _cls({', '.join(args)})\n", decoding, "decode_line"
     )
     columns = tuple(column for spec in specs for column in spec.columns)
-    return columns, encode, decode
+    return columns, f"({', '.join(exprs)},)", decode
 
 
 def build_codec(record_type: type[R]) -> RecordCodec[R]:
@@ -150,9 +153,10 @@ def build_codec(record_type: type[R]) -> RecordCodec[R]:
     body_exprs = [e for spec in body for e in _encode_expr(spec, "r", namespace)]
     with_lines = record_type is Invoice
     line_columns: tuple[str, ...] = ()
+    lines_expr = "()"
     if with_lines:
-        line_columns, namespace["_line"], namespace["_decode_line"] = _line_functions()
-    lines_expr = "tuple([_line(x) for x in r.lines])" if with_lines else "()"
+        line_columns, line_expr, namespace["_decode_line"] = _line_parts(namespace)
+        lines_expr = f"tuple([{line_expr} for x in r.lines])"
     hashed = "(body, lines)" if with_lines else "body"
     encode_source = (
         "def encode(r):\n"
