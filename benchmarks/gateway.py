@@ -12,8 +12,9 @@ Two uvicorn processes with the same settings (one worker, uvloop, httptools, no 
 
 One load generator, wrk, drives both with the same Lua script (benchmarks/gateway_load.lua): every
 request is a distinct Stripe event of about 1.5 KB, signed on the fly. Phases:
-- calibration: each target for 2 s at every connection count of `--connections` (32 and 64);
-  each keeps the count at which it answered most. A maximum rate is the rate with enough requests
+- calibration: each target for 2 s at every connection count of `--connections` (32 and 64),
+  twice over in turn (once with `--quick`); each keeps the count at which it answered most on
+  average. A maximum rate is the rate with enough requests
   in flight: the bare route is CPU-bound at 32, while the gateway's answers wait on commits, so
   it needs more requests in flight to keep its core busy (Little's law).
 - rounds: max rate on bare, then on the gateway, alternately, each at its own count;
@@ -33,6 +34,9 @@ p99 flushes of a few ms otherwise.
 
 Progress goes to stderr; the last stdout line is JSON: `ratio` (gateway events/s over bare
 requests/s), `p50_ms`/`p99_ms` (at half the gateway's max rate), `sent`, `stored`, and the rest.
+Among the rest, `busy` gives the share of each max-rate phase that each server process spent on
+the CPU: near 1.0 its own CPU bounds the rate, and then `cpu_ratio` (CPU per answer, bare over
+gateway) is what `ratio` follows.
 `--serve bare|gateway` is the server side, started by the benchmark itself.
 """
 
@@ -49,7 +53,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import psutil
@@ -171,18 +175,50 @@ class Server:
 
 
 def calibrate(
-    wrk: str, server: Server, levels: list[int], run: str, before: Any
+    wrk: str, server: Server, levels: list[int], run: str, before: Any, passes: int
 ) -> tuple[int, dict[int, float], list[dict[str, Any]]]:
-    """The connection count of `levels` at which `server` answers most in 2 s (its rate at each,
-    and wrk's results). Also the warm-up of both processes."""
-    rates: dict[int, float] = {}
+    """The connection count of `levels` at which `server` answers most: each level runs 2 s per
+    pass, the passes going over the levels in turn, and its rate is its mean. Returns the count,
+    each level's rate, and wrk's results. Also the warm-up of both processes.
+
+    One 2 s sample per level cannot tell levels apart whose rates differ by less than this
+    machine's noise, which is how a run could settle on a count that answered a tenth less over
+    its rounds."""
+    samples: dict[int, list[float]] = {level: [] for level in levels}
     results = []
-    for level in levels:
-        before()
-        result = run_wrk(wrk, server.url, seconds=2, connections=level, run=f"{run}{level}")
-        rates[level] = result["rate"]
-        results.append(result)
+    for n in range(passes):
+        for level in levels:
+            before()
+            result = run_wrk(wrk, server.url, seconds=2, connections=level, run=f"{run}{n}c{level}")
+            samples[level].append(result["rate"])
+            results.append(result)
+    rates = {level: statistics.fmean(found) for level, found in samples.items()}
     return max(rates, key=lambda level: rates[level]), rates, results
+
+
+class MaxRate:
+    """One target's rounds at its maximum rate: answers per second, and its server process's CPU
+    per answer and share of the phase it was busy (near 1.0: bound by its own CPU; lower: its
+    answers waited on something else)."""
+
+    def __init__(self, server: Server, connections: int) -> None:
+        self.server = server
+        self.connections = connections
+        self.rates: list[float] = []
+        self.cpu: list[float] = []  # CPU seconds per answer
+        self.busy: list[float] = []
+        self.runs: list[dict[str, Any]] = []
+
+    def run(self, wrk: str, seconds: int, run: str) -> None:
+        before = self.server.cpu_seconds()
+        result = run_wrk(
+            wrk, self.server.url, seconds=seconds, connections=self.connections, run=run
+        )
+        spent = self.server.cpu_seconds() - before
+        self.cpu.append(spent / answered(result))
+        self.busy.append(spent / seconds)
+        self.rates.append(result["rate"])
+        self.runs.append(result)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -197,45 +233,23 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     def settle() -> None:  # before each gateway phase: see the module docstring
         asyncio.run(checkpoint(database_url))
 
-    bare_rates: list[float] = []
-    hook_rates: list[float] = []
-    bare_cpu: list[float] = []  # CPU seconds of the server process per answered request
-    hook_cpu: list[float] = []
     bare = Server("bare", database_url, args.redis_url)
     hook = Server("gateway", database_url, args.redis_url)
     try:
         bare.wait_ready()
         hook.wait_ready()
-        bare_c, bare_levels, _ = calibrate(wrk, bare, levels, f"{run}wb", lambda: None)
-        hook_c, hook_levels, event_runs = calibrate(wrk, hook, levels, f"{run}wh", settle)
+        passes = 1 if args.quick else 2
+        bare_c, bare_levels, _ = calibrate(wrk, bare, levels, f"{run}wb", lambda: None, passes)
+        hook_c, hook_levels, calibration = calibrate(wrk, hook, levels, f"{run}wh", settle, passes)
         log(f"connections: bare {bare_c} {bare_levels}, gateway {hook_c} {hook_levels}")
+        plain, peak = MaxRate(bare, bare_c), MaxRate(hook, hook_c)
         # Alternate the targets so that both see the same background load on a shared machine.
         for n in range(rounds):
-            before = bare.cpu_seconds()
-            plain = run_wrk(wrk, bare.url, seconds=seconds, connections=bare_c, run=f"{run}b{n}")
-            bare_cpu.append((bare.cpu_seconds() - before) / answered(plain))
-            bare_rates.append(plain["rate"])
+            plain.run(wrk, seconds, f"{run}b{n}")
             settle()
-            before = hook.cpu_seconds()
-            peak = run_wrk(wrk, hook.url, seconds=seconds, connections=hook_c, run=f"{run}p{n}")
-            hook_cpu.append((hook.cpu_seconds() - before) / answered(peak))
-            event_runs.append(peak)
-            hook_rates.append(peak["rate"])
-            log(f"round {n + 1}: bare {bare_rates[-1]:.0f}/s, gateway {peak['rate']:.0f}/s")
-        peak_rate = statistics.median(hook_rates)
-        at_max = len(event_runs)
-        settle()
-        delay_ms, probe = half_rate_delay(wrk, hook.url, peak_rate / 2, hook_c, f"{run}c")
-        event_runs.append(probe)
-        settle()
-        with FlushProbe(asyncio.run(data_directory(database_url))) as flushes:
-            half = run_wrk(
-                wrk, hook.url, seconds=seconds + 1, connections=hook_c, run=f"{run}h",
-                delay_ms=delay_ms,
-            )  # fmt: skip
-        event_runs.append(half)
-        log(f"half rate: {half['rate']:.0f}/s, p50 {half['p50_us']} µs, p99 {half['p99_us']} µs")
-        log(f"disk flushes meanwhile (ms): {flushes.figures()}")
+            peak.run(wrk, seconds, f"{run}p{n}")
+            log(f"round {n + 1}: bare {plain.rates[-1]:.0f}/s, gateway {peak.rates[-1]:.0f}/s")
+        half = half_rate(wrk, peak, seconds, f"{run}h", database_url, settle)
         time.sleep(0.5)
     finally:
         bare.stop()
@@ -247,32 +261,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if not args.keep_database:
             name = make_url(database_url).database
             asyncio.run(admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    ratios = [h / b for h, b in zip(hook_rates, bare_rates, strict=True)]
+    event_runs = [*calibration, *peak.runs, half.probe, half.run]
     return {
-        "ratio": round(statistics.median(ratios), 3),
-        "p50_ms": round(half["p50_us"] / 1000, 2),
-        "p99_ms": round(half["p99_us"] / 1000, 2),
+        **figures(plain, peak, half),
         "sent": sum(r["sent"] for r in event_runs),
         "stored": stored,
         "acknowledged": sum(r["requests"] - r["non2xx"] for r in event_runs),
         "queued": queued,
-        "round_ratios": [round(r, 3) for r in ratios],
-        # The same ratio from CPU time per answer of each server process: what it would be with a
-        # core each, whatever else the machine runs meanwhile (PostgreSQL and Redis not counted).
-        "cpu_ratio": round(statistics.median(bare_cpu) / statistics.median(hook_cpu), 3),
-        "bare_cpu_us_per_request": round(1e6 * statistics.median(bare_cpu), 1),
-        "gateway_cpu_us_per_event": round(1e6 * statistics.median(hook_cpu), 1),
-        "bare_rps": [round(r) for r in bare_rates],
-        "gateway_eps": [round(r) for r in hook_rates],
-        "half_rate_eps": round(half["rate"]),
-        "half_rate_delay_ms": delay_ms,
-        "disk_flush_ms": flushes.figures(),
-        "gateway_p99_ms_at_max": round(
-            max(r["p99_us"] for r in event_runs[at_max - rounds : at_max]) / 1000, 2
-        ),
         "non2xx": sum(r["non2xx"] for r in event_runs),
         "socket_errors": sum(r["socket_errors"] for r in event_runs),
-        "connections": {"bare": bare_c, "gateway": hook_c},
         "calibration_rps": {
             "bare": {str(c): round(r) for c, r in bare_levels.items()},
             "gateway": {str(c): round(r) for c, r in hook_levels.items()},
@@ -280,6 +277,57 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_per_phase": seconds,
         "body_bytes_approx": BODY_PADDING + 190,
         "load_generator": "wrk -t1, Lua signing each distinct event (OpenSSL HMAC over FFI)",
+    }
+
+
+class HalfRate(NamedTuple):
+    delay_ms: int  # each connection's pause between requests
+    probe: dict[str, Any]  # the short run that set the pause
+    run: dict[str, Any]  # the measured run
+    flushes: FlushProbe  # the disk's flushes during it
+
+
+def half_rate(
+    wrk: str, peak: MaxRate, seconds: int, run: str, database_url: str, settle: Any
+) -> HalfRate:
+    """The gateway at half its median maximum rate, the disk's flushes probed meanwhile."""
+    settle()
+    target = statistics.median(peak.rates) / 2
+    delay_ms, probe = half_rate_delay(wrk, peak.server.url, target, peak.connections, f"{run}c")
+    settle()
+    with FlushProbe(asyncio.run(data_directory(database_url))) as flushes:
+        half = run_wrk(
+            wrk, peak.server.url, seconds=seconds + 1, connections=peak.connections, run=run,
+            delay_ms=delay_ms,
+        )  # fmt: skip
+    log(f"half rate: {half['rate']:.0f}/s, p50 {half['p50_us']} µs, p99 {half['p99_us']} µs")
+    log(f"disk flushes meanwhile (ms): {flushes.figures()}")
+    return HalfRate(delay_ms, probe, half, flushes)
+
+
+def figures(plain: MaxRate, peak: MaxRate, half: HalfRate) -> dict[str, Any]:
+    """The rates, latencies and CPU figures of the JSON line."""
+    ratios = [h / b for h, b in zip(peak.rates, plain.rates, strict=True)]
+    median = statistics.median
+    return {
+        "ratio": round(median(ratios), 3),
+        "p50_ms": round(half.run["p50_us"] / 1000, 2),
+        "p99_ms": round(half.run["p99_us"] / 1000, 2),
+        "round_ratios": [round(r, 3) for r in ratios],
+        # The same ratio from CPU time per answer of each server process: what it would be with a
+        # core each, whatever else the machine runs meanwhile (PostgreSQL and Redis not counted).
+        "cpu_ratio": round(median(plain.cpu) / median(peak.cpu), 3),
+        "bare_cpu_us_per_request": round(1e6 * median(plain.cpu), 1),
+        "gateway_cpu_us_per_event": round(1e6 * median(peak.cpu), 1),
+        # How much of each phase the server process was busy: near 1.0, its own CPU bounds it.
+        "busy": {"bare": round(median(plain.busy), 2), "gateway": round(median(peak.busy), 2)},
+        "bare_rps": [round(r) for r in plain.rates],
+        "gateway_eps": [round(r) for r in peak.rates],
+        "half_rate_eps": round(half.run["rate"]),
+        "half_rate_delay_ms": half.delay_ms,
+        "disk_flush_ms": half.flushes.figures(),
+        "gateway_p99_ms_at_max": round(max(r["p99_us"] for r in peak.runs) / 1000, 2),
+        "connections": {"bare": plain.connections, "gateway": peak.connections},
     }
 
 
