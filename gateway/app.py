@@ -7,7 +7,7 @@ the queue and the store on shutdown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -113,34 +113,68 @@ def create_app(
             verifier, running.get_ingestor, metrics, max_body_bytes=config.max_body_bytes
         )
 
-    tolerance = config.signature_tolerance_s
-    vendors = {
-        "/webhooks/stripe": webhook(
-            StripeVerifier(config.stripe_secret, tolerance=tolerance, clock=clock)
-        ),
-        "/webhooks/quickbooks": webhook(QuickBooksVerifier(config.quickbooks_verifier_token)),
-        "/webhooks/salesforce": webhook(
-            SalesforceVerifier(config.salesforce_token, config.salesforce_org_id)
-        ),
-    }
-    webhooks: list[BaseRoute] = [
+    def ingestor() -> Ingestor:
+        return _ingestor(config, store, queue, writer, clock, metrics)
+
+    vendors = {path: webhook(v) for path, v in _vendor_verifiers(config, clock).items()}
+    generic = GenericVerifier(
+        config.generic_sources, tolerance=config.signature_tolerance_s, clock=clock
+    )
+    findings = FindingsApi(store, report_loader, findings_repo, links=links, clock=clock)
+    routes: list[BaseRoute] = [
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in vendors.items()),
-        Route(
-            "/webhooks/{name}",
-            webhook(GenericVerifier(config.generic_sources, tolerance=tolerance, clock=clock)),
-            methods=["POST"],
-        ),
+        Route("/webhooks/{name}", webhook(generic), methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", _ready(store, queue), methods=["GET"]),
+        Route("/metrics", _metrics_page(metrics, store, clock), methods=["GET"]),
+        *ops_routes(store, queue, config.ops_token, findings=findings),
     ]
+    lifespan = _lifespan(store, queue, running, resources, ingestor)
+    app = GatewayApp(vendors, routes=routes, lifespan=lifespan)
+    app.state.metrics = metrics
+    return app
 
-    async def ready(request: Request) -> JSONResponse:
-        return await readiness(store, queue)
 
-    async def metrics_page(request: Request) -> Response:
-        try:
-            await metrics.refresh(store, clock())
-        except Exception as exc:  # still serve the process's counters; gauges keep their last value
-            log.warning("metrics.store_unavailable", error=type(exc).__name__)
-        return Response(metrics.render(), media_type=CONTENT_TYPE)
+def _vendor_verifiers(config: GatewayConfig, clock: Clock) -> dict[str, Verifier]:
+    """Each vendor's webhook path and its verifier."""
+    tolerance = config.signature_tolerance_s
+    salesforce = SalesforceVerifier(config.salesforce_token, config.salesforce_org_id)
+    return {
+        "/webhooks/stripe": StripeVerifier(config.stripe_secret, tolerance=tolerance, clock=clock),
+        "/webhooks/quickbooks": QuickBooksVerifier(config.quickbooks_verifier_token),
+        "/webhooks/salesforce": salesforce,
+    }
+
+
+def _ingestor(
+    config: GatewayConfig,
+    store: Store,
+    queue: JobQueue,
+    writer: InboxWriter | None,
+    clock: Clock,
+    metrics: GatewayMetrics,
+) -> Ingestor:
+    return Ingestor(
+        writer or inbox_writer(store.engine, connections=config.inbox_writers),
+        queue,
+        clock=clock,
+        metrics=metrics,
+        max_batch=config.batch_max_events,
+        writers=config.inbox_writers,
+        gather_rounds=config.batch_gather_rounds,
+        lead_events=config.batch_lead_events,
+        enqueue_wait_s=config.enqueue_wait_s,
+    )
+
+
+def _lifespan(
+    store: Store,
+    queue: JobQueue,
+    running: _Running,
+    resources: Sequence[Callable[[], AbstractAsyncContextManager[object]]],
+    ingestor: Callable[[], Ingestor],
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start-up: the resources, then the ingestor; shutdown in reverse, the store closed last."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -148,36 +182,29 @@ def create_app(
             async with AsyncExitStack() as opened:
                 for resource in resources:
                     await opened.enter_async_context(resource())
-                async with _accepting(running, queue, _ingestor()):
+                async with _accepting(running, queue, ingestor()):
                     yield
         finally:
             await store.close()
 
-    def _ingestor() -> Ingestor:
-        return Ingestor(
-            writer or inbox_writer(store.engine, connections=config.inbox_writers),
-            queue,
-            clock=clock,
-            metrics=metrics,
-            max_batch=config.batch_max_events,
-            writers=config.inbox_writers,
-            gather_rounds=config.batch_gather_rounds,
-            lead_events=config.batch_lead_events,
-            enqueue_wait_s=config.enqueue_wait_s,
-        )
+    return lifespan
 
-    routes: list[BaseRoute] = [
-        *webhooks,
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", ready, methods=["GET"]),
-        Route("/metrics", metrics_page, methods=["GET"]),
-        *ops_routes(
-            store,
-            queue,
-            config.ops_token,
-            findings=FindingsApi(store, report_loader, findings_repo, links=links, clock=clock),
-        ),
-    ]
-    app = GatewayApp(vendors, routes=routes, lifespan=lifespan)
-    app.state.metrics = metrics
-    return app
+
+def _ready(store: Store, queue: JobQueue) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def ready(request: Request) -> JSONResponse:
+        return await readiness(store, queue)
+
+    return ready
+
+
+def _metrics_page(
+    metrics: GatewayMetrics, store: Store, clock: Clock
+) -> Callable[[Request], Awaitable[Response]]:
+    async def metrics_page(request: Request) -> Response:
+        try:
+            await metrics.refresh(store, clock())
+        except Exception as exc:  # still serve the process's counters; gauges keep their last value
+            log.warning("metrics.store_unavailable", error=type(exc).__name__)
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return metrics_page
