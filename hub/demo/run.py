@@ -13,7 +13,7 @@ import asyncio
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,7 +31,7 @@ from hub.gateway_app import gateway_config
 from hub.settings import Settings
 from hub.wiring import build_connectors, build_services, build_store, close_connectors
 from jobs.queue import InProcessQueue
-from jobs.reconcile import run_history
+from jobs.reconcile import ReconcileOutcome, run_history
 from jobs.services import SERVICES
 from jobs.worker import FUNCTIONS
 from reconciliation.model import ReconcileResult, RunSummary
@@ -121,18 +121,12 @@ async def run_flow(
                     await running.drain()
                     clock.lap("webhooks + jobs")
                     processed = await steps.read_processed(store)
-                    tasks_seen = await asyncio.to_thread(
-                        steps.verify_tasks, connectors[Source.SALESFORCE], processed.followups
-                    )
-                    payments_seen = await asyncio.to_thread(
-                        steps.verify_payments, connectors[Source.QUICKBOOKS], processed.followups
-                    )
+                    seen = await _seen_at_vendors(connectors, processed)
                     await steps.sync_all(connectors, store)
                     final = await steps.reconcile(store, settings, as_of)
                     reports = await steps.write_reports(store, final, options.out)
                     running.show_report(final.result, await run_history(store))
                     clock.lap("verify + re-sync + reconcile")
-                    kinds = steps.kinds_count(processed.followups)
                     summary = DemoSummary(
                         mode=mode,
                         seed=options.seed,
@@ -143,19 +137,7 @@ async def run_flow(
                         deliveries=steps.count_deliveries(
                             fired, processed.inbox, running.gateway_duplicates()
                         ),
-                        followups=Followups(
-                            tasks=sum(kinds[k] for k in steps.TASK_KINDS),
-                            tasks_verified=tasks_seen,
-                            payments=kinds["ledger_payment"],
-                            payments_verified=payments_seen,
-                            notifications=kinds["notify"],
-                            notifications_received=receiver.received,
-                            deal_checks=sum(
-                                1 for f in processed.followups if f.kind == "deal_check"
-                            ),
-                            findings_opened=final.lifecycle.opened + final.lifecycle.reopened,
-                            findings_resolved=final.lifecycle.resolved,
-                        ),
+                        followups=_followups(processed, seen, receiver.received, final),
                         findings=steps.finding_lines(final),
                         collection=steps.collection_lines(final),
                         as_generated=score(first.result.findings, truth),
@@ -176,6 +158,40 @@ async def run_flow(
                 await asyncio.to_thread(close_connectors, connectors)
                 await store.close()
     return summary
+
+
+async def _seen_at_vendors(
+    connectors: Mapping[Source, Any], processed: steps.Processed
+) -> tuple[int, int]:
+    """(Salesforce tasks, QuickBooks payments) of the follow-ups, as the vendors' APIs list them."""
+    followups = processed.followups
+    tasks = await asyncio.to_thread(steps.verify_tasks, connectors[Source.SALESFORCE], followups)
+    payments = await asyncio.to_thread(
+        steps.verify_payments, connectors[Source.QUICKBOOKS], followups
+    )
+    return tasks, payments
+
+
+def _followups(
+    processed: steps.Processed,
+    seen: tuple[int, int],
+    notifications_received: int,
+    final: ReconcileOutcome,
+) -> Followups:
+    """The follow-ups the jobs logged, by kind, beside what the vendors and the receiver saw."""
+    kinds = steps.kinds_count(processed.followups)
+    tasks_seen, payments_seen = seen
+    return Followups(
+        tasks=sum(kinds[k] for k in steps.TASK_KINDS),
+        tasks_verified=tasks_seen,
+        payments=kinds["ledger_payment"],
+        payments_verified=payments_seen,
+        notifications=kinds["notify"],
+        notifications_received=notifications_received,
+        deal_checks=sum(1 for f in processed.followups if f.kind == "deal_check"),
+        findings_opened=final.lifecycle.opened + final.lifecycle.reopened,
+        findings_resolved=final.lifecycle.resolved,
+    )
 
 
 # --- the embedded runtime ---------------------------------------------------------------------
