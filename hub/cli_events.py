@@ -12,16 +12,20 @@ import time
 from typing import Annotated, Any
 
 import typer
+from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
 from canonical.store.engine import begin, connect
-from canonical.store.inbox import InboxEvent, list_events, replay
+from canonical.store.inbox import InboxEvent, get_event, list_events, replay
 from canonical.store.ops_tables import INBOX_STATUSES
 from hub.settings import Settings, get_settings
 from hub.wiring import build_queue, build_store, in_process_services
 from jobs.queue import QueueUnavailable
 from jobs.worker import FUNCTIONS
+
+# Replayed events are `received` once committed: a worker's relay queues them when Redis is back.
+UNQUEUED = "Redis is unreachable: the events wait as received for the relay"
 
 events_app = typer.Typer(help="The webhook inbox: list events, replay them.", no_args_is_help=True)
 console = Console()
@@ -29,6 +33,13 @@ console = Console()
 
 def event_json(event: InboxEvent) -> dict[str, Any]:
     return event.as_json()
+
+
+def _shown(event: InboxEvent) -> dict[str, Any]:
+    """`event_json`, with the arrival to the second for the table."""
+    row = event_json(event)
+    row["received"] = event.received_at.strftime("%Y-%m-%d %H:%M:%S")
+    return row
 
 
 @events_app.command("list")
@@ -44,11 +55,24 @@ def list_command(
     if as_json:
         typer.echo(json.dumps([event_json(e) for e in events], indent=2))
         return
-    table = Table("id", "source", "event id", "type", "status", "attempts", "error")
+    table = Table(*(title for title, _ in _TABLE))
     for e in events:
-        row = event_json(e)
-        table.add_row(*("" if row[k] is None else str(row[k]) for k in row))
+        row = _shown(e)
+        table.add_row(*("" if row[key] is None else str(row[key]) for _, key in _TABLE))
     console.print(table)
+
+
+# The table's columns: (title, key of `event_json`). Instants are shown to the second, in UTC.
+_TABLE = (
+    ("id", "id"),
+    ("source", "source"),
+    ("event id", "event_id"),
+    ("type", "type"),
+    ("status", "status"),
+    ("attempts", "attempts"),
+    ("received (UTC)", "received"),
+    ("error", "error"),
+)
 
 
 async def _list(settings: Settings, status: str | None, limit: int) -> list[InboxEvent]:
@@ -60,14 +84,24 @@ async def _list(settings: Settings, status: str | None, limit: int) -> list[Inbo
         await store.close()
 
 
-@events_app.command("replay")
+# One line per paragraph: the help keeps a docstring's line breaks, then wraps again.
+_REPLAY_HELP = (
+    "Put finished events back to `received` and queue them again.\n\n"
+    "With REVCYCLE_REDIS_URL a worker processes them; without it they are processed here, before "
+    "the command returns. If Redis cannot be reached they wait as received, and a worker's relay "
+    "queues them once it can. A named event that is not in the inbox, or is being processed, is "
+    "an error, and nothing changes."
+)
+
+
+@events_app.command("replay", help=_REPLAY_HELP)
 def replay_command(
     event_id: Annotated[int | None, typer.Argument(help="The inbox id of one event.")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="Every event of this status (e.g. dead).")
     ] = None,
 ) -> None:
-    """Put finished events back to `received` and queue them again."""
+    """Put finished events back to `received` and queue them again (help: `_REPLAY_HELP`)."""
     if (event_id is None) == (status is None):
         raise typer.BadParameter("give an event id or --status, not both")
     ids = asyncio.run(replay_events(get_settings(), event_id, status))
@@ -75,12 +109,21 @@ def replay_command(
 
 
 async def replay_events(settings: Settings, event_id: int | None, status: str | None) -> list[int]:
+    """Replay one event or every event of a status; a named event that is not in the inbox, or is
+    being processed, is an error and nothing changes."""
     store = build_store(settings)
     try:
         async with begin(store.engine) as conn:
             ids = await replay(
                 conn, ids=[event_id] if event_id is not None else None, status=status
             )
+            if event_id is not None and not ids:
+                found = await get_event(conn, event_id)
+                if found is None:
+                    raise LookupError(f"no event {event_id} in the inbox")
+                raise RuntimeError(
+                    f"event {event_id} is being processed; replay it once it has finished"
+                )
     finally:
         await store.close()
     if ids:
@@ -99,16 +142,20 @@ async def _queue(settings: Settings, ids: list[int]) -> None:
             await queue.close()
             await services.close()
         return
-    arq_queue = await build_queue(settings, FUNCTIONS)
+    try:
+        arq_queue = await build_queue(settings, FUNCTIONS)
+    except (OSError, RedisError):
+        typer.echo(UNQUEUED, err=True)
+        return
     # A fresh job id: the first run's result may still hold `event:<id>` in Redis.
     stamp = int(time.time() * 1000)
     try:
         for event_id in ids:
-            await queue.enqueue(
+            await arq_queue.enqueue(
                 "process_event", event_id, job_id=f"event:{event_id}:replay:{stamp}"
             )
     except QueueUnavailable:
-        typer.echo("Redis is unreachable: the events wait as received for the relay", err=True)
+        typer.echo(UNQUEUED, err=True)
     finally:
         await arq_queue.close()
 

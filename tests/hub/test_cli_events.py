@@ -1,4 +1,4 @@
-"""`revcycle events list|replay` on a real store, in-process (no Redis)."""
+"""`revcycle events list|replay` on a real store: in-process (no Redis), and queueing on Redis."""
 
 from __future__ import annotations
 
@@ -9,14 +9,21 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import pytest
+from arq.constants import default_queue_name
+from redis.asyncio import Redis
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from canonical.store import Store
 from canonical.store.engine import begin
 from canonical.store.inbox import InboxEvent, finish_event
-from hub.cli_events import events_app
+from canonical.store.ops_tables import inbox_events
+from hub.cli_events import UNQUEUED, events_app
 from hub.settings import get_settings
 from tests.jobs.helpers import inbox_row, store_stripe, stripe_event, stripe_fixture
+from tests.jobs.redis_fixtures import RedisServer, free_port, redis_server
+
+__all__ = ["redis_server"]  # a fixture, imported for pytest
 
 T = TypeVar("T")
 
@@ -83,3 +90,89 @@ def test_replay_dead_processes_them_in_process_without_redis(env: str) -> None:
 def test_replay_needs_an_id_or_a_status(env: str) -> None:
     result = CliRunner().invoke(events_app, ["replay"])
     assert result.exit_code != 0
+
+
+def test_list_table_titles_every_column_it_shows(env: str) -> None:
+    on_store(env, dead_event)
+    result = CliRunner().invoke(events_app, ["list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    [header] = [line for line in lines if "event id" in line]
+    [row] = [line for line in lines if "evt_cli1" in line]
+    assert "received (UTC)" in header
+    assert header.count("┃") == row.count("│")  # as many titles as cells
+    assert "boom" in row
+
+
+def test_replay_of_an_event_not_in_the_inbox_is_an_error(env: str) -> None:
+    result = CliRunner().invoke(events_app, ["replay", "999999"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, LookupError)
+    assert str(result.exception) == "no event 999999 in the inbox"
+
+
+def test_replay_of_an_event_being_processed_is_an_error_and_changes_nothing(env: str) -> None:
+    event_id = on_store(env, dead_event)
+
+    async def processing(store: Store) -> None:
+        async with begin(store.engine) as conn:
+            await conn.execute(
+                update(inbox_events)
+                .where(inbox_events.c.id == event_id)
+                .values(status="processing")
+            )
+
+    on_store(env, processing)
+    result = CliRunner().invoke(events_app, ["replay", str(event_id)])
+    assert result.exit_code == 1
+    assert "is being processed" in str(result.exception)
+
+    async def row(store: Store) -> InboxEvent:
+        return await inbox_row(store, event_id)
+
+    assert on_store(env, row).status == "processing"
+
+
+@pytest.mark.redis
+def test_replay_with_redis_queues_the_events_for_a_worker(
+    env: str, monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer
+) -> None:
+    event_id = on_store(env, dead_event)
+    monkeypatch.setenv("REVCYCLE_REDIS_URL", redis_server.url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(events_app, ["replay", "--status", "dead"])
+    assert result.exit_code == 0, result.output
+    assert f"replayed 1 event(s): {event_id}" in result.output
+
+    async def row(store: Store) -> InboxEvent:
+        return await inbox_row(store, event_id)
+
+    assert (on_store(env, row).status, on_store(env, row).attempts) == ("received", 0)
+
+    async def queued() -> list[str]:
+        redis = Redis.from_url(redis_server.url)
+        try:
+            return [key.decode() for key in await redis.zrange(default_queue_name, 0, -1)]
+        finally:
+            await redis.aclose()
+
+    [job_id] = asyncio.run(queued())
+    assert job_id.startswith(f"event:{event_id}:replay:")
+
+
+@pytest.mark.redis
+def test_replay_with_redis_unreachable_leaves_the_events_for_the_relay(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = on_store(env, dead_event)
+    monkeypatch.setenv("REVCYCLE_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # no one there
+    get_settings.cache_clear()
+    result = CliRunner().invoke(events_app, ["replay", "--status", "dead"])
+    assert result.exit_code == 0, result.output
+    assert UNQUEUED in result.output
+    assert f"replayed 1 event(s): {event_id}" in result.output
+
+    async def row(store: Store) -> InboxEvent:
+        return await inbox_row(store, event_id)
+
+    assert on_store(env, row).status == "received"  # the relay queues it once Redis is back
