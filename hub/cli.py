@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hub import __version__
 from hub.cli_db import db_app
@@ -67,20 +67,28 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning any failure into one line on stderr."""
+    # typer carries its own copy of click: its usage errors, exits and aborts are typer's classes,
+    # not the click package's.
     try:
-        result = app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as done:
+        result = app(args=argv, prog_name="revcycle", standalone_mode=False)
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as usage:
-        usage.show()
+    except typer.TyperException as usage:  # a bad option or argument, named in one line
+        context = getattr(usage, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        _print_error(f"{usage.format_message()}{hint}")
         sys.exit(usage.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         sys.exit(130)
     except Exception as exc:
         if _debug["on"]:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        _print_error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _print_error(message: str) -> None:
+    # Escaped: a message may quote text in square brackets, which rich would take for markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

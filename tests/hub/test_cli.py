@@ -83,3 +83,21 @@ def test_map_rejects_an_unknown_object_in_one_line(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "widgets" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_option_value_names_the_option_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["events", "list", "--limit", "0"])
+    assert done.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: Invalid value for '--limit'")
+    assert line.endswith("(see revcycle events list --help)")
+
+
+def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["bogus"])
+    assert done.value.code == 2
+    assert "No such command 'bogus'" in capsys.readouterr().err
