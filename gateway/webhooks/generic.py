@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from connectors.generic import GenericWebhookError, HmacScheme, verify_hmac, verify_standard
 from gateway.config import GenericSource, StandardSource
@@ -33,12 +34,12 @@ class GenericVerifier:
         self._tolerance = tolerance
         self._clock = clock
 
-    def source(self, delivery: Delivery) -> str:
-        name = str(delivery.path_params.get("name", ""))
+    def source(self, path_params: Mapping[str, Any]) -> str:
+        name = str(path_params.get("name", ""))
         return name if name in self._sources else UNKNOWN
 
     def verify(self, delivery: Delivery) -> Verified:
-        name = self.source(delivery)
+        name = self.source(delivery.path_params)
         if name == UNKNOWN:
             raise Rejected(404, "unknown_source", "no webhook source of that name is configured")
         config = self._sources[name]

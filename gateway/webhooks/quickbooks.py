@@ -8,6 +8,7 @@ CloudEvents `id`, or a hash of the legacy change). Types: the CloudEvents `type`
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.quickbooks.webhooks import (
@@ -29,7 +30,7 @@ class QuickBooksVerifier:
     def __init__(self, verifier_token: str | None) -> None:
         self._token = verifier_token
 
-    def source(self, delivery: Delivery) -> str:
+    def source(self, path_params: Mapping[str, Any]) -> str:
         return SOURCE
 
     def verify(self, delivery: Delivery) -> Verified:

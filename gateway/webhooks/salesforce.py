@@ -36,7 +36,7 @@ class SalesforceVerifier:
         self._token = token
         self._organization_id = organization_id
 
-    def source(self, delivery: Delivery) -> str:
+    def source(self, path_params: Mapping[str, Any]) -> str:
         return SOURCE
 
     def verify(self, delivery: Delivery) -> Verified:

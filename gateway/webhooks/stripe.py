@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from connectors.stripe.webhooks import StripeWebhookError, verify_stripe
 from gateway.errors import Rejected
@@ -23,7 +24,7 @@ class StripeVerifier:
         self._tolerance = tolerance
         self._clock = clock
 
-    def source(self, delivery: Delivery) -> str:
+    def source(self, path_params: Mapping[str, Any]) -> str:
         return SOURCE
 
     def verify(self, delivery: Delivery) -> Verified:

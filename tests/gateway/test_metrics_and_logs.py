@@ -46,6 +46,18 @@ async def test_metrics_count_received_duplicates_rejections_and_read_the_inbox(
     assert all(name.startswith("revcycle_") for name in names)
 
 
+async def test_a_refusal_before_the_body_is_read_is_counted_under_its_route(
+    gateway: Gateway,
+) -> None:
+    oversize = b"{" + b" " * (64 * 1024) + b"}"
+    assert await post_stripe(gateway, oversize, "t=1,v1=00") == 413
+    unknown = await gateway.client.post("/webhooks/nobody", content=b"{}")
+    assert unknown.status_code == 404
+    text = (await gateway.client.get("/metrics")).text
+    assert 'revcycle_webhooks_rejected_total{reason="too_large",source="stripe"} 1.0' in text
+    assert 'revcycle_webhooks_rejected_total{reason="unknown_source",source="unknown"} 1.0' in text
+
+
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
     """The production log pipeline (JSON, redaction) at debug level, writing into a buffer."""
