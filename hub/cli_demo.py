@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hub.cli_dates import iso_date
 from hub.demo.prod import run_demo_prod
 from hub.demo.run import DemoOptions, OnSummary, run_demo
 from hub.demo.summary import DemoSummary, render
@@ -28,7 +29,13 @@ def demo_command(
         int, typer.Option("--customers", min=1, max=5_000, help="Dataset size (≥ 50: every kind).")
     ] = 120,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The dataset's as-of date (default today).")
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=iso_date,
+            metavar="DATE",
+            help="The dataset's as-of date (default today).",
+        ),
     ] = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="Keep the gateway and ops pages up afterwards.")
@@ -48,7 +55,7 @@ def demo_command(
         out=out,
         seed=seed,
         customers=customers,
-        as_of=date.fromisoformat(as_of) if as_of else None,
+        as_of=as_of,
         serve=serve,
     )
     show = shower(serve)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from canonical.store import Store
+from hub.cli_dates import iso_date
 from hub.settings import get_settings
 from jobs.reconcile import ReconcileOutcome, run_history, run_reconcile, thresholds_from
 from reconciliation.model import ReconcileResult
@@ -36,7 +37,13 @@ async def _run(as_of: date, html: Path | None) -> tuple[ReconcileOutcome, str | 
 
 def reconcile_command(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Evaluate grace periods at DATE (default today).")
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=iso_date,
+            metavar="DATE",
+            help="Evaluate grace periods at DATE (default today).",
+        ),
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write findings + metrics.")
@@ -47,7 +54,7 @@ def reconcile_command(
     html_out: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
 ) -> None:
     """Reconcile Salesforce, Stripe and QuickBooks as synced; report what leaks."""
-    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    day = as_of or datetime.now(UTC).date()
     outcome, page = asyncio.run(_run(day, html_out))
     if json_out is not None:
         json_out.write_text(json.dumps(to_json(outcome.result), indent=2, sort_keys=True))

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hub.cli_dates import iso_date
 from sandbox.dataset import GenerateSummary, generate
 from sandbox.fire import FiredDelivery, FireError, ScenarioRefused, emulator_urls, fire
 from sandbox.serve import Sandbox, SandboxError, run_forever
@@ -24,15 +25,6 @@ sandbox_app = typer.Typer(
 console = Console()
 
 
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected a date like 2025-01-31, got {value!r}") from None
-
-
 @sandbox_app.command("generate")
 def generate_command(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")],
@@ -41,11 +33,17 @@ def generate_command(
     ],
     out: Annotated[Path, typer.Option("--out", file_okay=False, help="Dataset directory.")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Dates are relative to this day (default today).")
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=iso_date,
+            metavar="DATE",
+            help="Dates are relative to this day (default today).",
+        ),
     ] = None,
 ) -> None:
     """Write a seeded revenue-cycle dataset with planted findings and their ground truth."""
-    day = _as_of(as_of)
+    day = as_of
     columns = (TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("generate", total=customers)

@@ -101,3 +101,21 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         main(["bogus"])
     assert done.value.code == 2
     assert "No such command 'bogus'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["reconcile"],
+        ["demo"],
+        ["sandbox", "generate", "--seed", "1", "--customers", "1", "--out", "unused"],
+    ],
+)
+def test_a_bad_as_of_date_names_the_option(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--as-of", "2026-13-01"])
+    assert done.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: Invalid value for '--as-of': expected a date like 2025-01-31")
