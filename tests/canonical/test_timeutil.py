@@ -43,7 +43,7 @@ def test_dates_stay_dates() -> None:
 
 def test_naive_datetime_is_a_bug() -> None:
     with pytest.raises(TimeError):
-        utc(datetime(2026, 1, 1))
+        utc(datetime(2026, 1, 1))  # noqa: DTZ001 - the naive instant under test
 
 
 def test_epoch_seconds_are_utc() -> None:
