@@ -6,6 +6,7 @@ Every command is a thin shell over a service function. Errors print as one line 
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Annotated
 
@@ -43,6 +44,22 @@ app.command("worker")(worker_command)
 app.add_typer(events_app, name="events")
 app.command("map")(map_command)
 app.add_typer(sandbox_app, name="sandbox")
+
+
+def _reflow_help(group: typer.Typer) -> None:
+    """Each command's help as whole paragraphs. typer's rich help keeps a docstring's line breaks,
+    then wraps the lines again to the terminal, which left ragged lines ("falls back to a full /
+    read"); with each paragraph on one line it wraps once."""
+    for info in group.registered_commands:
+        text = info.help or inspect.getdoc(info.callback)
+        if text:
+            info.help = "\n\n".join(" ".join(part.split()) for part in text.split("\n\n"))
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _reflow_help(sub.typer_instance)
+
+
+_reflow_help(app)
 
 err_console = Console(stderr=True)
 _debug = {"on": False}

@@ -84,24 +84,20 @@ async def _list(settings: Settings, status: str | None, limit: int) -> list[Inbo
         await store.close()
 
 
-# One line per paragraph: the help keeps a docstring's line breaks, then wraps again.
-_REPLAY_HELP = (
-    "Put finished events back to `received` and queue them again.\n\n"
-    "With REVCYCLE_REDIS_URL a worker processes them; without it they are processed here, before "
-    "the command returns. If Redis cannot be reached they wait as received, and a worker's relay "
-    "queues them once it can. A named event that is not in the inbox, or is being processed, is "
-    "an error, and nothing changes."
-)
-
-
-@events_app.command("replay", help=_REPLAY_HELP)
+@events_app.command("replay")
 def replay_command(
     event_id: Annotated[int | None, typer.Argument(help="The inbox id of one event.")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="Every event of this status (e.g. dead).")
     ] = None,
 ) -> None:
-    """Put finished events back to `received` and queue them again (help: `_REPLAY_HELP`)."""
+    """Put finished events back to `received` and queue them again.
+
+    With REVCYCLE_REDIS_URL a worker processes them; without it they are processed here, before
+    the command returns. If Redis cannot be reached they wait as received, and a worker's relay
+    queues them once it can. A named event that is not in the inbox, or is being processed, is
+    an error, and nothing changes.
+    """
     if (event_id is None) == (status is None):
         raise typer.BadParameter("give an event id or --status, not both")
     ids = asyncio.run(replay_events(get_settings(), event_id, status))

@@ -119,3 +119,19 @@ def test_a_bad_as_of_date_names_the_option(
     assert done.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("error: Invalid value for '--as-of': expected a date like 2025-01-31")
+
+
+def test_help_wraps_each_paragraph_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["sync", "--help"])
+    out = capsys.readouterr().out
+    description = out.split("Usage:", 1)[1].split("╭", 1)[0].splitlines()[1:]
+    paragraphs = "\n".join(line.strip() for line in description).strip().split("\n\n")
+    assert len(paragraphs) == 2
+    for paragraph in paragraphs:
+        *inner, _ = paragraph.splitlines()
+        # A line cut short before the paragraph's end means the text was wrapped twice.
+        assert all(len(line) > 60 for line in inner), paragraph
