@@ -13,7 +13,7 @@ import typer
 
 from canonical.jsonable import record_to_json
 from canonical.records import Source
-from mappings import map_payload
+from mappings import MappingError, map_payload, objects_for, record_type_of
 
 
 def map_command(
@@ -36,6 +36,13 @@ def map_command(
 
     Prints one JSON line per record; money prints as {"minor": int, "currency": "ISO"}.
     """
+    try:
+        record_type_of(source, obj)
+    except MappingError:
+        known = ", ".join(objects_for(source))
+        raise typer.BadParameter(
+            f"{source.value} has no object {obj!r}; it has {known}", param_hint="OBJECT"
+        ) from None
     try:
         loaded: Any = json.loads(file.read_bytes(), parse_float=Decimal)
     except json.JSONDecodeError as exc:
