@@ -105,6 +105,32 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a URL like scheme://host/…, got {value!r}")
         return value.rstrip("/") if value.startswith("http") else value
 
+    @field_validator(
+        "REVCYCLE_OPS_TOKEN",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "SALESFORCE_ACCESS_TOKEN",
+        "SALESFORCE_CLIENT_SECRET",
+        "SALESFORCE_REFRESH_TOKEN",
+        "SALESFORCE_SECURITY_TOKEN",
+        "SALESFORCE_WEBHOOK_TOKEN",
+        "QUICKBOOKS_CLIENT_SECRET",
+        "QUICKBOOKS_REFRESH_TOKEN",
+        "QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN",
+        "REVCYCLE_NOTIFY_SECRET",
+    )
+    @classmethod
+    def _bare_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Keys, tokens and signing secrets never hold whitespace at either end: one that does
+        (a file's trailing newline, say) would only fail later, at every signature check or API
+        call. Empty means unset. (A password may hold spaces, so it is not checked.)"""
+        if value is None or not value.get_secret_value():
+            return None
+        text = value.get_secret_value()
+        if text != text.strip():
+            raise ValueError("has whitespace at its start or end (a trailing newline?)")
+        return value
+
     def require(self, *names: str, purpose: str) -> None:
         """Fail with one line naming the first of `names` that is unset."""
         for name in names:

@@ -49,3 +49,21 @@ def test_require_names_the_missing_variable(monkeypatch: pytest.MonkeyPatch) -> 
 def test_trailing_slash_is_dropped_from_api_bases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:12111/")
     assert load_settings().STRIPE_API_BASE == "http://127.0.0.1:12111"
+
+
+@pytest.mark.parametrize("value", ["whsec_abc\n", " whsec_abc", "   "])
+def test_a_secret_with_whitespace_around_it_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("STRIPE_WEBHOOK_SECRET: ")
+    assert "whitespace" in message
+    assert "whsec_abc" not in message
+
+
+def test_an_empty_secret_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVCYCLE_OPS_TOKEN", "")
+    assert load_settings().REVCYCLE_OPS_TOKEN is None
