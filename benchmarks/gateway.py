@@ -182,7 +182,7 @@ def calibrate(
     each level's rate, and wrk's results. Also the warm-up of both processes.
 
     One 2 s sample per level cannot tell levels apart whose rates differ by less than this
-    machine's noise, which is how a run could settle on a count that answered a tenth less over
+    machine's noise, which is how a run could settle on a count that answered a fifth less over
     its rounds."""
     samples: dict[int, list[float]] = {level: [] for level in levels}
     results = []

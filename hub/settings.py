@@ -124,9 +124,9 @@ class Settings(BaseSettings):
         """Keys, tokens and signing secrets never hold whitespace at either end: one that does
         (a file's trailing newline, say) would only fail later, at every signature check or API
         call. Empty means unset. (A password may hold spaces, so it is not checked.)"""
-        if value is None or not value.get_secret_value():
+        text = "" if value is None else value.get_secret_value()
+        if not text:
             return None
-        text = value.get_secret_value()
         if text != text.strip():
             raise ValueError("has whitespace at its start or end (a trailing newline?)")
         return value
