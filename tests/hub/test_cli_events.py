@@ -97,11 +97,23 @@ def test_list_table_titles_every_column_it_shows(env: str) -> None:
     result = CliRunner().invoke(events_app, ["list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    [header] = [line for line in lines if "event id" in line]
-    [row] = [line for line in lines if "evt_cli1" in line]
-    assert "received (UTC)" in header
+    [header] = [line for line in lines if "┃ id" in line and "status" in line]
+    [row] = [line for line in lines if "invoice.updated" in line]
     assert header.count("┃") == row.count("│")  # as many titles as cells
+    assert "(UTC)" in result.output
     assert "boom" in row
+
+
+def test_list_table_at_80_columns_cuts_no_status_source_or_event_id(env: str) -> None:
+    event_id = on_store(env, dead_event)
+    result = CliRunner().invoke(events_app, ["list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert "…" not in result.output
+    rows = [line.strip("│").split("│") for line in result.output.splitlines()]
+    [cells] = [[cell.strip() for cell in row] for row in rows if row[0].strip() == str(event_id)]
+    assert (cells[1], cells[3], cells[4]) == ("stripe", "dead", "0")
+    assert "evt_cli1" in result.output  # under its type, wrapped at worst, never cut
 
 
 def test_replay_of_an_event_not_in_the_inbox_is_an_error(env: str) -> None:
