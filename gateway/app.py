@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,6 +28,7 @@ from gateway.errors import StoreDown
 from gateway.health import healthz, readiness
 from gateway.ingest import Ingestor
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from gateway.ops.answers import error_response
 from gateway.ops.findings import FindingsApi, ReportLoader
 from gateway.ops.routes import ops_routes
 from gateway.webhooks.endpoint import Verifier, WebhookEndpoint
@@ -130,9 +132,23 @@ def create_app(
         *ops_routes(store, queue, config.ops_token, findings=findings),
     ]
     lifespan = _lifespan(store, queue, running, resources, ingestor)
-    app = GatewayApp(vendors, routes=routes, lifespan=lifespan)
+    handlers = {404: _no_route, 405: _no_route}
+    app = GatewayApp(vendors, routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.metrics = metrics
     return app
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """An unknown path or method answers in the one JSON error shape every route uses, rather
+    than Starlette's plain text; a 405 keeps its `Allow` header."""
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for these two only
+        raise exc
+    path = request.url.path
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"{path} does not take {request.method}; it takes {allowed}"
+        return error_response(405, "method_not_allowed", detail, headers=exc.headers)
+    return error_response(404, "not_found", f"nothing at {path}")
 
 
 def _vendor_verifiers(config: GatewayConfig, clock: Clock) -> dict[str, Verifier]:

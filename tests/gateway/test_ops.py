@@ -92,6 +92,24 @@ async def test_an_event_is_shown_with_its_body_and_a_missing_one_is_404(gateway:
     assert huge.status_code == 404
 
 
+async def test_an_unknown_path_or_method_answers_the_json_error_shape(gateway: Gateway) -> None:
+    unknown = await gateway.client.get("/ops/nothing-here", headers=AUTH)
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "not_found", "detail": "nothing at /ops/nothing-here"}
+    not_an_id = await gateway.client.get("/ops/events/abc", headers=AUTH)
+    assert (not_an_id.status_code, not_an_id.json()["error"]) == (404, "not_found")
+
+    wrong_method = await gateway.client.delete("/ops/events", headers=AUTH)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, HEAD"
+    assert wrong_method.json() == {
+        "error": "method_not_allowed",
+        "detail": "/ops/events does not take DELETE; it takes GET, HEAD",
+    }
+    webhook_get = await gateway.client.get("/webhooks/stripe")
+    assert (webhook_get.status_code, webhook_get.json()["error"]) == (405, "method_not_allowed")
+
+
 async def test_dead_events_are_replayed_one_or_all_and_queued(gateway: Gateway) -> None:
     await deliver(gateway, "evt_d1", "evt_d2")
     first, second = await gateway.events()
