@@ -5,7 +5,8 @@ CanonicalError
 │   └── UnknownCurrency   not an ISO-4217 code we know the exponent of
 ├── TimeError             a naive or unparseable instant
 └── StoreError            the store cannot do what was asked
-    └── StoreUnavailable  the database cannot be reached (callers answer 503 or retry)
+    ├── StoreUnavailable  the database cannot be reached (callers answer 503 or retry)
+    └── SchemaNotCurrent  the store's schema is missing, or not the one this code migrates to
 """
 
 from __future__ import annotations
@@ -33,3 +34,7 @@ class StoreError(CanonicalError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached; the operation may succeed later."""
+
+
+class SchemaNotCurrent(StoreError):
+    """The store has no schema yet, or one older or newer than this code's migrations."""

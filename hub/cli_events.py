@@ -21,7 +21,7 @@ from canonical.store.engine import begin, connect
 from canonical.store.inbox import InboxEvent, get_event, list_events, replay
 from canonical.store.ops_tables import INBOX_STATUSES
 from hub.settings import Settings, get_settings
-from hub.wiring import build_queue, build_store, in_process_services
+from hub.wiring import build_queue, in_process_services, open_store
 from jobs.queue import QueueUnavailable
 from jobs.worker import FUNCTIONS
 
@@ -74,7 +74,7 @@ def events_table(events: list[InboxEvent]) -> Table:
 
 
 async def _list(settings: Settings, status: str | None, limit: int) -> list[InboxEvent]:
-    store = build_store(settings)
+    store = await open_store(settings)
     try:
         async with connect(store.engine) as conn:
             return await list_events(conn, status=status, limit=limit)
@@ -105,7 +105,7 @@ def replay_command(
 async def replay_events(settings: Settings, event_id: int | None, status: str | None) -> list[int]:
     """Replay one event or every event of a status; a named event that is not in the inbox, or is
     being processed, is an error and nothing changes."""
-    store = build_store(settings)
+    store = await open_store(settings)
     try:
         async with begin(store.engine) as conn:
             ids = await replay(

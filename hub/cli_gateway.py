@@ -3,15 +3,23 @@
 uvicorn imports `hub.gateway_app:create_app_from_env` as a factory in each worker process.
 Its access log is off: a Salesforce Outbound Message URL carries its secret as `?token=`, and
 the access log would print it.
+
+It refuses to start on a store whose schema is missing or not this revcycle's (every delivery
+would be a 503), but starts while the store is unreachable: it answers 503 until the store is
+back, and the senders retry.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from canonical.errors import StoreUnavailable
+from canonical.store.migrate import ensure_current
 from hub.gateway_app import describe
 from hub.settings import get_settings
 
@@ -25,6 +33,8 @@ def gateway_command(
 ) -> None:
     """Serve the webhook gateway, health, metrics and the ops API."""
     settings = get_settings()
+    with contextlib.suppress(StoreUnavailable):
+        asyncio.run(ensure_current(settings.REVCYCLE_DATABASE_URL))
     accepts = dict(describe(settings))
     typer.echo(f"revcycle gateway on http://{host}:{port}, {workers} worker(s): {accepts}")
     uvicorn.run(

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from canonical.store import Store
 from hub.cli_dates import iso_date
 from hub.settings import get_settings
+from hub.wiring import open_store
 from jobs.reconcile import ReconcileOutcome, run_history, run_reconcile, thresholds_from
 from reconciliation.model import ReconcileResult
 from reconciliation.report import render_html, to_csv, to_json
@@ -22,7 +22,7 @@ from reconciliation.report import render_html, to_csv, to_json
 
 async def _run(as_of: date, html: Path | None) -> tuple[ReconcileOutcome, str | None]:
     settings = get_settings()
-    store = Store.from_url(settings.REVCYCLE_DATABASE_URL)
+    store = await open_store(settings)
     try:
         outcome = await run_reconcile(
             store, as_of=as_of, now=datetime.now(UTC), thresholds=thresholds_from(settings)

@@ -17,11 +17,9 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from canonical.records import Source
-from canonical.store import Store
-from canonical.store.migrate import current_async
 from connectors.base import CheckResult
-from hub.settings import Settings, get_settings
-from hub.wiring import build_connectors, build_store, close_connectors
+from hub.settings import get_settings
+from hub.wiring import build_connectors, close_connectors, open_store
 from jobs.sync import SourceReport, sync_source
 from mappings import record_type_of
 
@@ -44,13 +42,6 @@ NEEDS = {
     Source.QUICKBOOKS: "QUICKBOOKS_CLIENT_ID, QUICKBOOKS_CLIENT_SECRET, QUICKBOOKS_REFRESH_TOKEN "
     "and QUICKBOOKS_REALM_ID",
 }
-
-
-async def open_store(settings: Settings) -> Store:
-    """The store, after checking it has a schema: sync before `db upgrade` is a clear error."""
-    if await current_async(settings.REVCYCLE_DATABASE_URL) is None:
-        raise RuntimeError("the store has no schema yet; run `revcycle db upgrade` first")
-    return build_store(settings)
 
 
 def chosen(
@@ -118,7 +109,8 @@ async def run_sync(
 
 def sync_command(
     source: Annotated[
-        SourceChoice | None, typer.Argument(help="salesforce, stripe, quickbooks or all.")
+        SourceChoice | None,
+        typer.Argument(help="salesforce, stripe, quickbooks or all."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Read everything again.")] = False,
     as_json: Annotated[
@@ -179,7 +171,7 @@ def sync_table(reports: Mapping[str, SourceReport]) -> Table:
 
 async def run_check(which: SourceChoice | None) -> list[CheckResult]:
     settings = get_settings()
-    store = build_store(settings)
+    store = await open_store(settings)  # QuickBooks keeps its rotated refresh token there
     connectors = build_connectors(settings, store)
     try:
         results = []
@@ -193,7 +185,8 @@ async def run_check(which: SourceChoice | None) -> list[CheckResult]:
 
 def check_command(
     source: Annotated[
-        SourceChoice | None, typer.Argument(help="salesforce, stripe, quickbooks or all.")
+        SourceChoice | None,
+        typer.Argument(help="salesforce, stripe, quickbooks or all."),
     ] = None,
 ) -> None:
     """One cheap authenticated call per configured source: who we reach and how much quota is left.

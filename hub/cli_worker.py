@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from arq.worker import create_worker
 
+from canonical.store.migrate import ensure_current
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, get_settings
 from hub.wiring import build_services, in_process_services, jobs_config, redis_settings
@@ -32,6 +33,7 @@ def worker_command(
     """Run the job worker (arq on REVCYCLE_REDIS_URL)."""
     settings = get_settings()
     configure_logging(settings.REVCYCLE_LOG_FORMAT, settings.REVCYCLE_LOG_LEVEL)
+    asyncio.run(ensure_current(settings.REVCYCLE_DATABASE_URL))
     if settings.REVCYCLE_REDIS_URL is None:
         if not burst:
             raise SettingsError(

@@ -26,6 +26,7 @@ from arq.connections import RedisSettings
 
 from canonical.records import Source
 from canonical.store import Store
+from canonical.store.migrate import ensure_current
 from connectors.quickbooks import QuickBooksConfig, QuickBooksConnector, TokenState
 from connectors.salesforce import SalesforceConfig, SalesforceConnector
 from connectors.stripe import StripeConfig, StripeConnector
@@ -48,6 +49,13 @@ QUICKBOOKS_PROVIDER = "quickbooks"
 
 def build_store(settings: Settings) -> Store:
     return Store.from_url(settings.REVCYCLE_DATABASE_URL)
+
+
+async def open_store(settings: Settings) -> Store:
+    """The store, once its schema is this revcycle's: a command run before `revcycle db upgrade`
+    (or after an upgrade of revcycle without one) stops with one line saying so."""
+    await ensure_current(settings.REVCYCLE_DATABASE_URL)
+    return build_store(settings)
 
 
 def redis_settings(settings: Settings) -> RedisSettings:

@@ -1,7 +1,8 @@
 """Schema migrations with Alembic, configured in code so they run from an installed package.
 
 `upgrade(url)` is the sync entry point for `revcycle db upgrade`; code already inside an event loop
-(tests, the app) awaits `upgrade_async(url)`.
+(tests, the app) awaits `upgrade_async(url)`. `ensure_current(url)` is what every other command
+asks first, so that a store not migrated yet is one clear error rather than a missing table.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Final
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 
-from canonical.errors import StoreError
-from canonical.store.engine import begin, connect, create_engine
+from canonical.errors import SchemaNotCurrent, StoreError
+from canonical.store.engine import async_url, begin, connect, create_engine
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -61,6 +64,48 @@ async def current_async(url: str) -> str | None:
             return await conn.run_sync(_current_on)
     finally:
         await engine.dispose()
+
+
+def head_revision() -> str:
+    """The revision this code's migrations end at."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships its migrations
+        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+async def ensure_current(url: str) -> None:
+    """Raise `SchemaNotCurrent`, saying what to do, unless the store is at `head_revision()`."""
+    missing = _missing_sqlite_file(url)
+    if missing is not None:  # connecting would create it, empty: a typo'd path changes nothing
+        raise SchemaNotCurrent(f"no store at {missing}; run `revcycle db upgrade` to create it")
+    found = await current_async(url)
+    head = head_revision()
+    if found == head:
+        return
+    if found is None:
+        raise SchemaNotCurrent("the store has no schema yet; run `revcycle db upgrade` first")
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if found in known:
+        raise SchemaNotCurrent(
+            f"the store's schema is at revision {found}, older than this revcycle's {head}; "
+            "run `revcycle db upgrade`"
+        )
+    raise SchemaNotCurrent(
+        f"the store's schema is at revision {found}, which this revcycle does not know "
+        f"(its newest is {head}): a newer revcycle migrated it; run that version"
+    )
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    parsed = make_url(async_url(url))
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database is None or database in ("", ":memory:"):
+        return None
+    path = Path(database)
+    return None if path.exists() else path
 
 
 def _upgrade_on(connection: Connection, revision: str) -> None:

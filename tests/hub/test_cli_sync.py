@@ -171,8 +171,40 @@ def test_an_unconfigured_source_is_a_one_line_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_sync_before_db_upgrade_says_what_to_do(tmp_path: Path, sandbox: Sandbox) -> None:
-    env = {"PATH": "/usr/bin:/bin", "REVCYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'y.db'}"}
-    done = cli({**env, **sandbox.env()}, "sync")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sync"],
+        ["check"],
+        ["status"],
+        ["reconcile"],
+        ["events", "list"],
+        ["events", "replay", "1"],
+        ["worker", "--burst"],
+        ["gateway"],
+    ],
+    ids=" ".join,
+)
+def test_a_command_before_db_upgrade_says_what_to_do_and_creates_nothing(
+    tmp_path: Path, sandbox: Sandbox, command: list[str]
+) -> None:
+    path = tmp_path / "y.db"
+    env = {"PATH": "/usr/bin:/bin", "REVCYCLE_DATABASE_URL": f"sqlite:///{path}"}
+    done = cli({**env, **sandbox.env()}, *command)
     assert done.returncode == 1
-    assert "revcycle db upgrade" in done.stderr
+    assert (
+        done.stderr.strip() == f"error: no store at {path}; run `revcycle db upgrade` to create it"
+    )
+    assert not path.exists()
+
+
+def test_a_command_on_an_empty_database_says_to_run_db_upgrade(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    path = tmp_path / "z.db"
+    path.touch()
+    env = {"PATH": "/usr/bin:/bin", "REVCYCLE_DATABASE_URL": f"sqlite:///{path}"}
+    done = cli({**env, **sandbox.env()}, "reconcile")
+    assert done.returncode == 1
+    assert "no schema yet; run `revcycle db upgrade` first" in done.stderr
+    assert "Traceback" not in done.stderr
