@@ -12,7 +12,9 @@ db_app = typer.Typer(help="Create and migrate the store's schema.", no_args_is_h
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: str = typer.Argument("head", help="Alembic revision to migrate to."),
+    revision: str = typer.Argument(
+        "head", metavar="REVISION", help="Alembic revision to migrate to."
+    ),
 ) -> None:
     """Apply migrations to REVCYCLE_DATABASE_URL (default: a SQLite file here)."""
     url = get_settings().REVCYCLE_DATABASE_URL

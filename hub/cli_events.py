@@ -84,7 +84,9 @@ async def _list(settings: Settings, status: str | None, limit: int) -> list[Inbo
 
 @events_app.command("replay")
 def replay_command(
-    event_id: Annotated[int | None, typer.Argument(help="The inbox id of one event.")] = None,
+    event_id: Annotated[
+        int | None, typer.Argument(metavar="ID", help="The inbox id of one event.")
+    ] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="Every event of this status (e.g. dead).")
     ] = None,

@@ -17,7 +17,9 @@ from mappings import MappingError, map_payload, objects_for, record_type_of
 
 
 def map_command(
-    source: Annotated[Source, typer.Argument(help="stripe, salesforce or quickbooks.")],
+    source: Annotated[
+        Source, typer.Argument(metavar="SOURCE", help="stripe, salesforce or quickbooks.")
+    ],
     obj: Annotated[
         str,
         typer.Argument(
@@ -28,7 +30,11 @@ def map_command(
     file: Annotated[
         Path,
         typer.Argument(
-            exists=True, dir_okay=False, readable=True, help="One vendor object or a JSON list."
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="One vendor object or a JSON list.",
         ),
     ],
 ) -> None:

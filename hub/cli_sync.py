@@ -110,7 +110,7 @@ async def run_sync(
 def sync_command(
     source: Annotated[
         SourceChoice | None,
-        typer.Argument(help="salesforce, stripe, quickbooks or all."),
+        typer.Argument(metavar="SOURCE", help="salesforce, stripe, quickbooks or all."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Read everything again.")] = False,
     as_json: Annotated[
@@ -186,7 +186,7 @@ async def run_check(which: SourceChoice | None) -> list[CheckResult]:
 def check_command(
     source: Annotated[
         SourceChoice | None,
-        typer.Argument(help="salesforce, stripe, quickbooks or all."),
+        typer.Argument(metavar="SOURCE", help="salesforce, stripe, quickbooks or all."),
     ] = None,
 ) -> None:
     """One cheap authenticated call per configured source: who we reach and how much quota is left.

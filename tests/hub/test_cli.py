@@ -135,3 +135,23 @@ def test_help_wraps_each_paragraph_once(
         *inner, _ = paragraph.splitlines()
         # A line cut short before the paragraph's end means the text was wrapped twice.
         assert all(len(line) > 60 for line in inner), paragraph
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (["map"], "revcycle map [OPTIONS] {SOURCE} {OBJECT} {FILE}"),
+        (["sync"], "revcycle sync [OPTIONS] [SOURCE]"),
+        (["check"], "revcycle check [OPTIONS] [SOURCE]"),
+        (["events", "replay"], "revcycle events replay [OPTIONS] [ID]"),
+        (["db", "upgrade"], "revcycle db upgrade [OPTIONS] [REVISION]"),
+    ],
+    ids=" ".join,
+)
+def test_usage_names_arguments_as_the_readme_does(
+    command: list[str], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "Usage:" in line]
+    assert line.split("Usage:", 1)[1].strip() == usage
