@@ -101,13 +101,33 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def describe_url(url: str) -> str:
+    """Where a database URL points, without credentials: `host:port/database`, or a SQLite path."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}/{parsed.database or ''}"
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's own words, first line only: "Connect call failed …", "unable to open database
+    file". A password never appears in them; the URL is not quoted."""
+    cause = error.orig if isinstance(error, exc.DBAPIError) and error.orig is not None else error
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
+
+
 @asynccontextmanager
 async def connect(engine: AsyncEngine, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
     """A connection; failing to reach the database raises `StoreUnavailable`."""
     try:
         conn = await engine.connect().start()
     except _CONNECT_ERRORS as error:
-        raise StoreUnavailable(f"cannot reach the store: {type(error).__name__}") from error
+        where = describe_url(engine.url.render_as_string(hide_password=True))
+        raise StoreUnavailable(f"cannot reach the store at {where}: {_reason(error)}") from error
     try:
         if write:
             await conn.execution_options(**{WRITE_OPTION: True})

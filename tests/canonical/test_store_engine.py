@@ -67,20 +67,26 @@ async def test_in_memory_sqlite_keeps_one_database_across_connections() -> None:
         await engine.dispose()
 
 
-async def test_unreachable_postgres_raises_store_unavailable() -> None:
+async def test_unreachable_postgres_raises_store_unavailable_naming_where_not_the_password() -> (
+    None
+):
     store = Store.from_url("postgresql://postgres:secret@127.0.0.1:1/none")
     try:
         with pytest.raises(StoreUnavailable) as caught:
             await store.count(Party)
     finally:
         await store.close()
-    assert "secret" not in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith("cannot reach the store at 127.0.0.1:1/none: Connect call failed")
+    assert "secret" not in message
 
 
 async def test_unopenable_sqlite_file_raises_store_unavailable(tmp_path: Path) -> None:
-    store = Store.from_url(f"sqlite:///{tmp_path}/missing/dir/revcycle.db")
+    path = tmp_path / "missing" / "dir" / "revcycle.db"
+    store = Store.from_url(f"sqlite:///{path}")
     try:
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailable) as caught:
             await store.get_checkpoint("stripe", "invoices")
     finally:
         await store.close()
+    assert str(caught.value) == f"cannot reach the store at {path}: unable to open database file"
