@@ -59,8 +59,7 @@ def test_a_secret_with_whitespace_around_it_is_refused_without_showing_it(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     message = str(caught.value)
-    assert message.startswith("STRIPE_WEBHOOK_SECRET: ")
-    assert "whitespace" in message
+    assert message.startswith("STRIPE_WEBHOOK_SECRET: has whitespace")  # no pydantic prefix
     assert "whsec_abc" not in message
 
 
