@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from canonical.records import Source
+from connectors.errors import ConnectorError, network_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,16 @@ class CheckResult:
     headroom: str | None = None
     error: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def check_error(exc: ConnectorError) -> str:
+    """A failed check in one line: what stopped the request when no answer came ("…: connection
+    refused"), else the vendor's own words first, then ours."""
+    reason = network_reason(exc)
+    if reason is not None:
+        return f"{exc}: {reason}"
+    words = (exc.detail or "").strip().splitlines()
+    return f"{words[0]} ({exc})" if words else str(exc)
 
 
 class Connector(Protocol):

@@ -5,15 +5,21 @@
     ├── AuthError                  credentials rejected after the one refresh / re-login we try
     ├── RateLimited                the vendor said slow down (429, REQUEST_LIMIT_EXCEEDED, 3001)
     ├── TransientError             5xx, timeouts, dropped connections: worth another try
+    │   └── Unreachable            no connection at all, after every attempt: the vendor is down
+    │                              or not where the settings say
     └── PermanentError             the request itself is wrong (4xx): retrying cannot help
 
 SDK exceptions (stripe.StripeError, simple_salesforce's SalesforceError, quickbooks'
 QuickbooksException, requests/httpx errors) are translated at the connector boundary with
 `raise … from exc`, so jobs and the sync engine only ever see this family. `str(error)` is the
-operator's one-line message; `detail` keeps the vendor's own words.
+operator's one-line message; `detail` keeps the vendor's own words. `network_reason` says in a
+few words what stopped a request that got no answer ("connection refused", "host not found").
 """
 
 from __future__ import annotations
+
+import socket
+import ssl
 
 
 class ConnectorError(Exception):
@@ -71,5 +77,33 @@ class TransientError(ConnectorError):
     retryable = True
 
 
+class Unreachable(TransientError):
+    """Every attempt failed to connect: later calls to the same vendor will meet the same wall."""
+
+
 class PermanentError(ConnectorError):
     """A request the vendor will never accept as sent."""
+
+
+# The SDKs wrap the operating system's error two or three deep (requests in urllib3, httpx in
+# httpcore); the first of these found down the chain names the cause.
+_NETWORK_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (socket.gaierror, "host not found"),
+    (ssl.SSLError, "TLS handshake failed"),
+    (TimeoutError, "timed out"),
+)
+
+
+def network_reason(error: BaseException) -> str | None:
+    """What stopped a request underneath the SDK's wrappers, or None if nothing network-level."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for kind, reason in _NETWORK_REASONS:
+            if isinstance(current, kind):
+                return reason
+        current = current.__cause__ or current.__context__
+    return None

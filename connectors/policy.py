@@ -8,10 +8,12 @@ pure and is unit-tested as a table.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
@@ -22,6 +24,8 @@ from connectors.errors import (
     PermanentError,
     RateLimited,
     TransientError,
+    Unreachable,
+    network_reason,
 )
 
 T = TypeVar("T")
@@ -121,6 +125,29 @@ class Failure(Exception):
         self.error = error
 
 
+_ATTEMPTS_CAP: ContextVar[int | None] = ContextVar("revcycle_attempts_cap", default=None)
+
+
+@contextlib.contextmanager
+def single_attempt() -> Iterator[None]:
+    """Calls made within (in this context, and threads started from it) try once, whatever their
+    policy says: a probe such as `revcycle check` reports what it meets now rather than retrying
+    for a minute. A token refresh on a 401 still happens."""
+    token = _ATTEMPTS_CAP.set(1)
+    try:
+        yield
+    finally:
+        _ATTEMPTS_CAP.reset(token)
+
+
+def network_signal(error: BaseException) -> Signal | None:
+    """The signal of a failure that got no answer, read from what lies under `error`."""
+    reason = network_reason(error)
+    if reason is None:
+        return None
+    return Signal(exception="Timeout" if reason == "timed out" else "ConnectionError")
+
+
 def run_with_policy(
     call: Callable[[], T],
     policy: RetryPolicy,
@@ -133,7 +160,8 @@ def run_with_policy(
 
     A token is refreshed at most once per call; a second 401 is an `AuthError`. When attempts run
     out, the last error is raised as it is (RateLimited / TransientError keep `retryable=True`, so a
-    job can still re-queue itself with `arq.Retry`).
+    job can still re-queue itself with `arq.Retry`), except that a connection that failed every
+    time is raised as `Unreachable`.
     """
     refreshed = False
     attempt = 0
@@ -152,8 +180,11 @@ def run_with_policy(
                 refreshed = True
                 refresh()
                 continue
-            if attempt >= policy.max_attempts:
-                raise error from failure
+            if attempt >= min(policy.max_attempts, _ATTEMPTS_CAP.get() or policy.max_attempts):
+                if failure.signal.exception == "ConnectionError":
+                    raise _recast(error, Unreachable) from failure
+                # An error raised by our own code underneath keeps the cause it already has.
+                raise error from (error.__cause__ or failure)
             delay = policy.backoff(attempt)
             if resolution.action is Action.RATE_LIMITED and resolution.retry_after is not None:
                 delay = min(policy.max_delay, resolution.retry_after)
@@ -237,4 +268,5 @@ __all__ = [
     "Signal",
     "TransientError",
     "run_with_policy",
+    "single_attempt",
 ]

@@ -25,7 +25,7 @@ import structlog
 from canonical.records import Record
 from canonical.store import Store
 from connectors.base import Connector, Item, Page, Stream
-from connectors.errors import ConnectorError
+from connectors.errors import AuthError, ConnectorError, Unreachable, network_reason
 from mappings import MappingError, map_payload
 
 log = structlog.get_logger(__name__)
@@ -50,10 +50,12 @@ class SourceReport:
     objects: dict[str, ObjectCounts] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Objects after an error that stops the whole source (rejected credentials, no connection).
+    not_tried: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.not_tried
 
 
 class _Prefetcher:
@@ -270,7 +272,8 @@ async def _sync_streams(
     batch_records: int,
 ) -> None:
     source = report.source
-    for stream in connector.streams(objects):
+    streams = list(connector.streams(objects))
+    for at, stream in enumerate(streams):
         counts = report.objects.setdefault(stream.name, ObjectCounts())
         try:
             await sync_stream(
@@ -284,10 +287,35 @@ async def _sync_streams(
                 batch_records=batch_records,
             )
         except (ConnectorError, MappingError) as exc:
-            message = str(exc)
+            message = _failure_message(exc)
             report.errors[stream.name] = message
             log.error("sync.failed", source=source, object=stream.name, error=message)
             await store.record_sync_error(source, stream.name, message)
+            if isinstance(exc, (AuthError, Unreachable)):
+                await _not_tried(store, report, streams[at + 1 :], message)
+                return
+
+
+async def _not_tried(
+    store: Store, report: SourceReport, streams: Sequence[Stream], message: str
+) -> None:
+    """Rejected credentials or a vendor that cannot be reached stop the source: every later
+    object would meet the same wall after its own round of retries (a minute of them for a
+    source of a dozen objects), so each is reported, and recorded for `status`, untried."""
+    if not streams:
+        return
+    skipped = f"not tried: {message}"
+    for stream in streams:
+        report.objects.setdefault(stream.name, ObjectCounts())
+        report.not_tried.append(stream.name)
+        await store.record_sync_error(report.source, stream.name, skipped)
+    log.error("sync.source_stopped", source=report.source, not_tried=report.not_tried)
+
+
+def _failure_message(exc: ConnectorError | MappingError) -> str:
+    """The error in one line, with what stopped the request when no answer came."""
+    reason = network_reason(exc)
+    return f"{exc}: {reason}" if reason is not None else str(exc)
 
 
 _frozen_depth = 0

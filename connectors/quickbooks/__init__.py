@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from canonical.money import Money
 from canonical.records import Source
-from connectors.base import CheckResult, Item, Stream
+from connectors.base import CheckResult, Item, Stream, check_error
 from connectors.errors import ConnectorConfigError, ConnectorError, PermanentError
 from connectors.quickbooks.auth import IntuitRefresher
 from connectors.quickbooks.client import QuickBooksClient
@@ -84,12 +84,9 @@ class QuickBooksConnector:
         try:
             info = self.client.company_info()
         except ConnectorError as exc:
+            # No headroom: it is this process's own count, which says nothing while failing.
             return CheckResult(
-                self.source,
-                ok=False,
-                api_version=api_version,
-                headroom=self.client.throttle.headroom(),
-                error=exc.detail or str(exc),
+                self.source, ok=False, api_version=api_version, error=check_error(exc)
             )
         company = info.get("CompanyInfo") or {}
         return CheckResult(

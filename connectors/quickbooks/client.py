@@ -25,7 +25,7 @@ from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 
 from connectors.errors import TransientError
-from connectors.policy import Failure, Signal, run_with_policy
+from connectors.policy import Failure, Signal, network_signal, run_with_policy
 from connectors.quickbooks.config import QuickBooksConfig
 from connectors.quickbooks.policy import (
     QUICKBOOKS_POLICY,
@@ -115,7 +115,8 @@ class QuickBooksClient:
                 except requests.RequestException as exc:
                     raise failure_for_network(exc, what=what) from exc
                 except TransientError as exc:  # the token endpoint failed: worth another try
-                    raise Failure(Signal(status=exc.status or 503), exc) from exc
+                    signal = network_signal(exc) or Signal(status=exc.status or 503)
+                    raise Failure(signal, exc) from exc
 
         def on_retry(attempt_no: int, resolution: object) -> None:
             self.retries += 1

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from canonical.records import Source
-from connectors.base import CheckResult, Item
+from connectors.base import CheckResult, Item, check_error
 from connectors.errors import ConnectorError
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.config import SalesforceConfig
@@ -70,7 +70,7 @@ class SalesforceConnector:
             limits = self.client.limits()
             who = self.client.userinfo()
         except ConnectorError as exc:
-            return CheckResult(self.source, ok=False, error=_check_error(exc))
+            return CheckResult(self.source, ok=False, error=check_error(exc))
         return CheckResult(
             self.source,
             ok=True,
@@ -96,10 +96,6 @@ def _headroom(limits: Any) -> str | None:
     if not isinstance(daily, dict):
         return None
     return f"{daily.get('Remaining')}/{daily.get('Max')} daily API requests left"
-
-
-def _check_error(exc: ConnectorError) -> str:
-    return f"{exc} — {exc.detail}" if exc.detail else str(exc)
 
 
 __all__ = ["SalesforceConfig", "SalesforceConnector", "SalesforceWebhookError"]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import stripe
 
 from canonical.records import Source
-from connectors.base import CheckResult, Stream
+from connectors.base import CheckResult, Stream, check_error
 from connectors.errors import ConnectorConfigError, ConnectorError, PermanentError
 from connectors.stripe.client import JSON, VENDOR, StripeApi
 from connectors.stripe.config import StripeConfig
@@ -82,7 +82,7 @@ class StripeConnector:
                 self.source,
                 ok=False,
                 api_version=stripe.api_version,
-                error=exc.detail or str(exc),
+                error=check_error(exc),
                 extra=extra,
             )
         return CheckResult(

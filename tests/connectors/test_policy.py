@@ -3,7 +3,15 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.errors import AuthError, ConnectorError, PermanentError, RateLimited, TransientError
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    Unreachable,
+    network_reason,
+)
 from connectors.policy import (
     COMMON_RULES,
     Action,
@@ -12,6 +20,7 @@ from connectors.policy import (
     RetryPolicy,
     Signal,
     run_with_policy,
+    single_attempt,
 )
 
 POLICY = RetryPolicy(COMMON_RULES, max_attempts=4, base_delay=0.1, max_delay=5)
@@ -107,6 +116,65 @@ def test_given_endless_5xx_when_attempts_run_out_then_retryable_error_surfaces()
         run_with_policy(call, POLICY, sleep=lambda _: None)
     assert caught.value.retryable
     assert len(calls) == POLICY.max_attempts
+
+
+def _no_connection() -> Failure:
+    refused = ConnectionRefusedError(111, "Connection refused")
+    try:
+        try:
+            raise refused
+        except OSError as exc:
+            raise RuntimeError("Max retries exceeded (Caused by NewConnectionError)") from exc
+    except RuntimeError as wrapper:
+        failure = Failure(
+            Signal(exception="ConnectionError"), TransientError("could not reach", vendor="test")
+        )
+        failure.__cause__ = wrapper
+        return failure
+
+
+def test_a_connection_that_fails_every_attempt_surfaces_as_unreachable() -> None:
+    calls, call = _failing([_no_connection() for _ in range(10)])
+    with pytest.raises(Unreachable) as caught:
+        run_with_policy(call, POLICY, sleep=lambda _: None)
+    assert len(calls) == POLICY.max_attempts
+    assert caught.value.retryable  # still a TransientError: a job may re-queue itself
+    assert network_reason(caught.value) == "connection refused"
+
+
+def test_a_connection_that_comes_back_is_no_error() -> None:
+    _, call = _failing([_no_connection(), _no_connection()])
+    assert run_with_policy(call, POLICY, sleep=lambda _: None) == "ok"
+
+
+def test_endless_timeouts_stay_transient_not_unreachable() -> None:
+    timeout = Failure(Signal(exception="Timeout"), TransientError("slow", vendor="test"))
+    _, call = _failing([timeout] * 10)
+    with pytest.raises(TransientError) as caught:
+        run_with_policy(call, POLICY, sleep=lambda _: None)
+    assert not isinstance(caught.value, Unreachable)
+
+
+def test_single_attempt_tries_once_whatever_the_policy_but_still_refreshes_a_token() -> None:
+    calls, call = _failing([_fail(500), _fail(500)])
+    with single_attempt(), pytest.raises(TransientError):
+        run_with_policy(call, POLICY, sleep=lambda _: None)
+    assert len(calls) == 1
+
+    refreshed: list[int] = []
+    _, call = _failing([_fail(401)])
+    with single_attempt():
+        assert run_with_policy(call, POLICY, refresh=lambda: refreshed.append(1)) == "ok"
+    assert refreshed == [1]
+
+    calls, call = _failing([_fail(500), _fail(500)])  # outside the block: the policy again
+    assert run_with_policy(call, POLICY, sleep=lambda _: None) == "ok"
+    assert len(calls) == 3
+
+
+def test_network_reason_names_the_cause_under_the_sdk_wrappers_or_none() -> None:
+    assert network_reason(_no_connection()) == "connection refused"
+    assert network_reason(TransientError("HTTP 503", vendor="test")) is None
 
 
 def test_rate_limiter_spaces_calls() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import stripe
 
 from connectors.base import Page
 from connectors.errors import AuthError, PermanentError, RateLimited
+from connectors.policy import single_attempt
 from connectors.stripe import STREAM_NAMES, StripeConnector, _account_name
 from connectors.stripe.cursor import Since, decode, encode
 from connectors.stripe.streams import StripeStream
@@ -194,6 +196,17 @@ def test_check_reports_stripes_own_error(emulator: Emulator) -> None:
     result = emulator.connector(api_key="sk_test_wrong_key_9999").check()
     assert not result.ok
     assert (result.error or "").startswith("Invalid API Key provided")
+
+
+def test_check_of_a_stripe_nobody_answers_says_so_after_one_attempt(emulator: Emulator) -> None:
+    with socket.socket() as closed:  # a port bound, never listened on: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        connector = emulator.connector(api_base=f"http://127.0.0.1:{closed.getsockname()[1]}")
+        with single_attempt():
+            result = connector.check()
+    assert not result.ok
+    assert result.error == "stripe: could not reach Stripe for GET /v1/account: connection refused"
+    assert (connector.api.requests, connector.api.retries) == (1, 0)
 
 
 def test_rate_limit_spaces_requests(emulator: Emulator) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -208,3 +209,22 @@ def test_a_command_on_an_empty_database_says_to_run_db_upgrade(
     assert done.returncode == 1
     assert "no schema yet; run `revcycle db upgrade` first" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_check_of_vendors_nobody_answers_names_the_cause_for_each(env: dict[str, str]) -> None:
+    with socket.socket() as closed:  # bound, never listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        done = cli(
+            {
+                **env,
+                "COLUMNS": "250",
+                "STRIPE_API_BASE": nowhere,
+                "SALESFORCE_INSTANCE_URL": nowhere,
+                "QUICKBOOKS_API_BASE": nowhere,
+            },
+            "check",
+        )
+    assert done.returncode == 1, done.stdout
+    rows = [line for line in done.stdout.splitlines() if "connection refused" in line]
+    assert {row.split("│")[1].strip() for row in rows} == {"stripe", "salesforce", "quickbooks"}

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from canonical.records import Invoice, Party, Source
 from canonical.store import Store
 from connectors.base import CheckResult, Item, Page
-from connectors.errors import TransientError
+from connectors.errors import AuthError, TransientError, Unreachable
 from jobs.sync import sync_source
 
 READ_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -137,6 +139,52 @@ async def test_a_failing_object_does_not_stop_the_others(store: Store) -> None:
     assert "customers" in report.errors
     assert "id" in report.errors["customers"]
     assert report.objects["invoices"].created == 4
+
+
+@dataclass
+class WalledStream(ListStream):
+    """Raises `error` on its first read."""
+
+    error: Exception | None = None
+
+    def read(self, cursor: str | None) -> Iterator[Page]:
+        self.reads.append(cursor)
+        assert self.error is not None
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Unreachable("could not reach Stripe for GET /v1/events", vendor="stripe"),
+        AuthError("Stripe rejected the API key", vendor="stripe", status=401),
+    ],
+    ids=["unreachable", "rejected key"],
+)
+async def test_an_error_every_object_would_meet_stops_the_source(
+    store: Store, error: Exception
+) -> None:
+    walled = WalledStream("customers", [], error=error)
+    later = ListStream("invoices", [Item("invoices", invoice(0))])
+    report = await sync_source(FakeConnector([walled, later]), store)
+
+    assert later.reads == []  # not read, so not retried for nothing
+    assert list(report.errors) == ["customers"]
+    assert report.not_tried == ["invoices"]
+    assert not report.ok
+    checkpoint = await store.get_checkpoint("stripe", "invoices")
+    assert checkpoint is not None
+    assert checkpoint.last_error == f"not tried: {report.errors['customers']}"
+
+
+async def test_an_error_of_one_object_alone_does_not_stop_the_source(store: Store) -> None:
+    walled = WalledStream("customers", [], error=TransientError("HTTP 503", vendor="stripe"))
+    later = ListStream("invoices", [Item("invoices", invoice(0))])
+    report = await sync_source(FakeConnector([walled, later]), store)
+
+    assert list(report.errors) == ["customers"]
+    assert report.not_tried == []
+    assert report.objects["invoices"].created == 1
 
 
 async def test_a_deletion_keeps_the_last_content_and_marks_it_deleted(store: Store) -> None:
