@@ -14,12 +14,14 @@ from typing import Annotated, Any
 
 import typer
 from arq.worker import create_worker
+from redis.exceptions import RedisError
 
 from canonical.store.migrate import ensure_current
+from connectors.errors import network_reason
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, get_settings
 from hub.wiring import build_services, in_process_services, jobs_config, redis_settings
-from jobs.queue import ArqQueue
+from jobs.queue import ArqQueue, QueueUnavailable
 from jobs.relay import relay
 from jobs.services import Services
 from jobs.worker import FUNCTIONS, OPEN_SERVICES, WorkerSettings, worker_options
@@ -44,21 +46,35 @@ def worker_command(
         processed = asyncio.run(burst_in_process(settings))
         typer.echo(f"processed {processed} pending event(s) in-process")
         return
-    run_arq_worker(settings, burst=burst)
+    try:
+        run_arq_worker(settings, burst=burst)
+    except (RedisError, OSError) as exc:  # arq gave up connecting, after its own retries
+        redis = redis_settings(settings)
+        where = f"{redis.host}:{redis.port}/{redis.database}"
+        reason = network_reason(exc) or str(exc)
+        raise QueueUnavailable(f"cannot reach Redis at {where}: {reason}") from exc
 
 
 def run_arq_worker(settings: Settings, *, burst: bool) -> None:
     async def open_services(ctx: dict[str, Any]) -> Services:
         return await build_services(settings, ArqQueue(ctx["redis"]))
 
-    worker = create_worker(
-        WorkerSettings,  # type: ignore[arg-type]  # arq reads a plain class's attributes
-        redis_settings=redis_settings(settings),
-        burst=burst,
-        ctx={OPEN_SERVICES: open_services},
-        **worker_options(jobs_config(settings)),
-    )
-    worker.run()
+    # arq's worker runs on the thread's current loop and never closes it; this one is closed
+    # however the worker ends (a Redis it could not reach, say), with its sockets.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        worker = create_worker(
+            WorkerSettings,  # type: ignore[arg-type]  # arq reads a plain class's attributes
+            redis_settings=redis_settings(settings),
+            burst=burst,
+            ctx={OPEN_SERVICES: open_services},
+            **worker_options(jobs_config(settings)),
+        )
+        worker.run()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 async def burst_in_process(settings: Settings) -> int:

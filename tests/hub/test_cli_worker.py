@@ -1,8 +1,9 @@
-"""`revcycle worker` without Redis: a clear refusal, or `--burst` processing in-process."""
+"""`revcycle worker`: without Redis a clear refusal or `--burst` in-process; Redis unreachable."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from canonical.store import Store
 from hub.cli_worker import worker_command
 from hub.settings import SettingsError, get_settings
+from jobs.queue import QueueUnavailable
 from tests.jobs.helpers import inbox_row, store_stripe, stripe_event, stripe_fixture
 
 app = typer.Typer()
@@ -60,3 +62,16 @@ def test_burst_without_redis_processes_pending_events_in_process(env: str) -> No
     assert result.exit_code == 0, result.output
     assert "processed 1 pending event(s) in-process" in result.output
     assert asyncio.run(status(event_id)) == "processed"
+
+
+def test_a_worker_whose_redis_refuses_connections_says_where_and_why(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        monkeypatch.setenv("REVCYCLE_REDIS_URL", f"redis://127.0.0.1:{port}/0")
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["--burst"])
+    assert isinstance(result.exception, QueueUnavailable)
+    assert str(result.exception) == f"cannot reach Redis at 127.0.0.1:{port}/0: connection refused"
