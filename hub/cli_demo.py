@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hub.cli_dates import iso_date
+from hub.cli_params import iso_date
 from hub.demo.prod import run_demo_prod
 from hub.demo.run import DemoOptions, OnSummary, run_demo
 from hub.demo.summary import DemoSummary, render

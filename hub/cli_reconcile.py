@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli_dates import iso_date
+from hub.cli_params import iso_date, output_file
 from hub.settings import get_settings
 from hub.wiring import open_store
 from jobs.reconcile import ReconcileOutcome, run_history, run_reconcile, thresholds_from
@@ -46,12 +46,21 @@ def reconcile_command(
         ),
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write findings + metrics.")
+        Path | None,
+        typer.Option(
+            "--json", parser=output_file, metavar="FILE", help="Write findings + metrics."
+        ),
     ] = None,
     csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write one row per finding.")
+        Path | None,
+        typer.Option(
+            "--csv", parser=output_file, metavar="FILE", help="Write one row per finding."
+        ),
     ] = None,
-    html_out: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", parser=output_file, metavar="FILE", help="Write the HTML report."),
+    ] = None,
 ) -> None:
     """Reconcile Salesforce, Stripe and QuickBooks as synced; report what leaks."""
     day = as_of or datetime.now(UTC).date()

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.cli_dates import iso_date
+from hub.cli_params import iso_date, output_file
 from sandbox.dataset import GenerateSummary, generate
 from sandbox.fire import FiredDelivery, FireError, ScenarioRefused, emulator_urls, fire
 from sandbox.serve import Sandbox, SandboxError, run_forever
@@ -82,7 +82,12 @@ def serve_command(
     ] = 12111,
     env_out: Annotated[
         Path | None,
-        typer.Option("--env-out", dir_okay=False, help="Write the hub's settings here when ready."),
+        typer.Option(
+            "--env-out",
+            parser=output_file,
+            metavar="FILE",
+            help="Write the hub's settings here when ready.",
+        ),
     ] = None,
 ) -> None:
     """Serve the three emulators until interrupted."""

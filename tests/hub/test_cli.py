@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from canonical.store import upgrade
 from hub import __version__
 from hub.cli import main
+from hub.settings import get_settings
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -155,3 +157,29 @@ def test_usage_names_arguments_as_the_readme_does(
         main([*command, "--help"])
     [line] = [line for line in capsys.readouterr().out.splitlines() if "Usage:" in line]
     assert line.split("Usage:", 1)[1].strip() == usage
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv", "--html"])
+def test_a_report_file_that_cannot_be_written_is_refused_before_reconciling(
+    option: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    monkeypatch.setenv("REVCYCLE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    upgrade(url)
+    before = (tmp_path / "hub.db").read_bytes()
+
+    for target, says in [
+        (tmp_path / "missing" / "report.out", f"no directory {tmp_path / 'missing'}"),
+        (tmp_path, f"{tmp_path} is a directory"),
+    ]:
+        with pytest.raises(SystemExit) as done:
+            main(["reconcile", option, str(target)])
+        assert done.value.code == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"error: Invalid value for '{option}': {says}")
+    assert (tmp_path / "hub.db").read_bytes() == before  # no reconciliation ran
+    get_settings.cache_clear()
