@@ -145,9 +145,11 @@ async def _no_route(request: Request, exc: Exception) -> Response:
         raise exc
     path = request.url.path
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        # Starlette lists the methods from a set, in any order: sorted, the answer is stable.
+        listed = (exc.headers or {}).get("Allow", "").split(",")
+        allowed = ", ".join(sorted(method.strip() for method in listed if method.strip()))
         detail = f"{path} does not take {request.method}; it takes {allowed}"
-        return error_response(405, "method_not_allowed", detail, headers=exc.headers)
+        return error_response(405, "method_not_allowed", detail, headers={"Allow": allowed})
     return error_response(404, "not_found", f"nothing at {path}")
 
 
