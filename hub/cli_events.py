@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Annotated, Any
 
 import typer
@@ -22,7 +21,7 @@ from canonical.store.inbox import InboxEvent, get_event, list_events, replay
 from canonical.store.ops_tables import INBOX_STATUSES
 from hub.settings import Settings, get_settings
 from hub.wiring import build_queue, in_process_services, open_store
-from jobs.queue import QueueUnavailable
+from jobs.events import queue_replayed
 from jobs.worker import FUNCTIONS
 
 # Replayed events are `received` once committed: a worker's relay queues them when Redis is back.
@@ -131,8 +130,7 @@ async def _queue(settings: Settings, ids: list[int]) -> None:
     if settings.REVCYCLE_REDIS_URL is None:
         queue, services = await in_process_services(settings, FUNCTIONS)
         try:
-            for event_id in ids:
-                await queue.enqueue("process_event", event_id, job_id=f"event:{event_id}")
+            await queue_replayed(queue, ids)
             await queue.drain()
         finally:
             await queue.close()
@@ -143,15 +141,9 @@ async def _queue(settings: Settings, ids: list[int]) -> None:
     except (OSError, RedisError):
         typer.echo(UNQUEUED, err=True)
         return
-    # A fresh job id: the first run's result may still hold `event:<id>` in Redis.
-    stamp = int(time.time() * 1000)
     try:
-        for event_id in ids:
-            await arq_queue.enqueue(
-                "process_event", event_id, job_id=f"event:{event_id}:replay:{stamp}"
-            )
-    except QueueUnavailable:
-        typer.echo(UNQUEUED, err=True)
+        if not await queue_replayed(arq_queue, ids):
+            typer.echo(UNQUEUED, err=True)
     finally:
         await arq_queue.close()
 

@@ -52,6 +52,18 @@ async def fan_out(queue: JobQueue, event_ids: Sequence[int]) -> int:
     return await queue.enqueue_new(PROCESS_EVENT, jobs)
 
 
+async def queue_replayed(queue: JobQueue, event_ids: Sequence[int]) -> bool:
+    """Queue the jobs of events just put back to `received` (a replay), under their one job id:
+    a job id that finished is free again (arq deletes its try count when it finishes, and
+    `enqueue_many` does not look at its kept result). False when the queue cannot be reached:
+    the events wait as received, and the relay queues them."""
+    try:
+        await queue.enqueue_many(PROCESS_EVENT, [(event_job_id(i), (i,)) for i in event_ids])
+    except QueueUnavailable:
+        return False
+    return True
+
+
 async def process_events(ctx: dict[str, Any], event_ids: Sequence[int]) -> int:
     """The gateway's batch job; returns how many `process_event` jobs it queued. Redis failing
     here retries the batch with backoff; past the last try the relay still queues the events."""

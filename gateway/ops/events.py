@@ -14,8 +14,8 @@ from canonical.store.ops_tables import INBOX_STATUSES
 from canonical.store.store import Store
 from gateway.ops.answers import BadParameter, error_response
 from gateway.ops.openapi import JsonSchema, OpsOperation, path_param, query_param, ref
-from jobs.events import PROCESS_EVENT, event_job_id
-from jobs.queue import JobQueue, QueueUnavailable
+from jobs.events import queue_replayed
+from jobs.queue import JobQueue
 
 MAX_ID = 2**63 - 1  # a bigint: larger ids exist nowhere and must not reach the driver
 MAX_LIMIT = 500
@@ -205,10 +205,5 @@ class EventsApi:
         return await self._queued(replayed)
 
     async def _queued(self, replayed: list[int]) -> JSONResponse:
-        queued = True
-        try:
-            jobs = [(event_job_id(i), (i,)) for i in replayed]
-            await self._queue.enqueue_many(PROCESS_EVENT, jobs)
-        except QueueUnavailable:
-            queued = False  # they are `received` now: the relay queues them
+        queued = await queue_replayed(self._queue, replayed)
         return JSONResponse({"replayed": replayed, "queued": queued})

@@ -20,6 +20,7 @@ from canonical.store.inbox import InboxEvent, finish_event
 from canonical.store.ops_tables import inbox_events
 from hub.cli_events import UNQUEUED, events_app
 from hub.settings import get_settings
+from jobs.events import event_job_id
 from tests.jobs.helpers import inbox_row, store_stripe, stripe_event, stripe_fixture
 from tests.jobs.redis_fixtures import RedisServer, free_port, redis_server
 
@@ -168,8 +169,7 @@ def test_replay_with_redis_queues_the_events_for_a_worker(
         finally:
             await redis.aclose()
 
-    [job_id] = asyncio.run(queued())
-    assert job_id.startswith(f"event:{event_id}:replay:")
+    assert asyncio.run(queued()) == [event_job_id(event_id)]  # as the ops API and relay name it
 
 
 @pytest.mark.redis

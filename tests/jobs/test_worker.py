@@ -1,4 +1,5 @@
-"""The arq worker on a real Redis: retries with backoff then dead, relaying after a Redis outage,
+"""The arq worker on a real Redis: retries with backoff then dead, then replayed under the same job
+id; relaying after a Redis outage,
 and a worker SIGKILLed mid-follow-up whose job completes once after a restart."""
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 
 from canonical.records import Invoice, Source
-from canonical.store import Store
+from canonical.store import Store, inbox
+from canonical.store.engine import begin
 from connectors.salesforce import SalesforceConfig, SalesforceConnector
+from jobs.events import event_job_id, queue_replayed
 from jobs.queue import ArqQueue, QueueUnavailable
 from jobs.services import SERVICES, JobsConfig, Services
 from jobs.worker import WorkerSettings, worker_options
@@ -70,7 +73,7 @@ def outbound_message(record_id: str, notification_id: str) -> bytes:
     ).encode()
 
 
-async def test_transient_errors_retry_with_backoff_then_the_event_is_dead(
+async def test_transient_errors_retry_with_backoff_then_dead_and_a_replay_processes_it(
     org: Org, store: Store, arq_redis: ArqRedis
 ) -> None:
     org.faults("salesforce", server_error=100)
@@ -106,6 +109,25 @@ async def test_transient_errors_retry_with_backoff_then_the_event_is_dead(
     assert (row.status, row.attempts) == ("dead", 3)
     assert "gave up after 3 tries" in (row.error or "")
     assert "HTTP 503" in (row.error or "")
+
+    # Salesforce is back: a replay queues the event under the same job id, whose first run's
+    # result arq still keeps, and a worker processes it.
+    org.faults("salesforce", server_error=0)
+    async with begin(store.engine) as conn:
+        assert await inbox.replay(conn, ids=[event_id]) == [event_id]
+    assert await queue_replayed(queue, [event_id])
+    assert await arq_redis.exists(f"arq:result:{event_job_id(event_id)}")
+    again = Worker(
+        functions=WorkerSettings.functions,  # type: ignore[arg-type]
+        redis_pool=arq_redis,
+        burst=True,
+        poll_delay=0.02,
+        ctx={SERVICES: services},
+        **options,
+    )
+    await again.main()
+    assert (again.jobs_failed, again.jobs_complete) == (0, 1)
+    assert (await inbox_row(store, event_id)).status == "processed"
 
 
 def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
