@@ -1,6 +1,6 @@
-"""The arq worker on a real Redis: retries with backoff then dead, then replayed under the same job
-id; relaying after a Redis outage,
-and a worker SIGKILLed mid-follow-up whose job completes once after a restart."""
+"""The arq worker on a real Redis: retries with backoff, then dead, then replayed under the same
+job id; relaying after a Redis outage; and a worker SIGKILLed mid-follow-up whose job completes
+once after a restart."""
 
 from __future__ import annotations
 
