@@ -48,6 +48,9 @@ def list_command(
     if as_json:
         typer.echo(json.dumps([event_json(e) for e in events], indent=2))
         return
+    if not events:
+        typer.echo("no events" + (f" with status {status}" if status else " in the inbox"))
+        return
     console.print(events_table(events))
 
 

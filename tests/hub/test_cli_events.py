@@ -188,3 +188,11 @@ def test_replay_with_redis_unreachable_leaves_the_events_for_the_relay(
         return await inbox_row(store, event_id)
 
     assert on_store(env, row).status == "received"  # the relay queues it once Redis is back
+
+
+def test_list_with_nothing_to_show_says_so_in_one_line(env: str) -> None:
+    result = CliRunner().invoke(events_app, ["list", "--status", "ignored"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "no events with status ignored\n"
+    as_json = CliRunner().invoke(events_app, ["list", "--status", "ignored", "--json"])
+    assert json.loads(as_json.output) == []
