@@ -2,9 +2,9 @@
 
 `apply_run` applies one reconciliation (every transition writes a `finding_history` row, as the
 single-finding moves of `canonical.store.findings` do): a new fingerprint opens; an open or
-acknowledged one stays as it is (amount, detail, last_seen refreshed); a resolved one that recurs
-reopens; an open or acknowledged one the run no longer reports resolves itself ("fixed at
-source").
+acknowledged one keeps its status, and what describes it (`findings.REFRESHED`) and last_seen
+are refreshed; a resolved one that recurs reopens; an open or acknowledged one the run no longer
+reports resolves itself ("fixed at source").
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from canonical.records import Finding, FindingStatus
-from canonical.store.findings import LIVE_STATUSES, finding_row
+from canonical.store.findings import LIVE_STATUSES, REFRESHED, finding_row
 from canonical.store.ops_tables import finding_history, findings
 from canonical.store.types import to_micros
 
@@ -95,15 +95,15 @@ _FINDING_COLUMNS = (
     "fingerprint, kind, key_source, key_source_id, records, amount_minor, amount_currency, "
     "detail, status, party_source, party_source_id, extra, first_seen, last_seen, updated_at"
 )
-# A stored finding is refreshed (amount, detail, last seen); a resolved one reopens.
+# A stored finding is refreshed (what describes it, last seen); a resolved one reopens.
 _UPSERT = f"""
 INSERT INTO findings ({_FINDING_COLUMNS})
 SELECT fingerprint, kind, key_source, key_source_id, records::json, amount_minor, amount_currency,
        detail, 'open', party_source, party_source_id, extra::json, $1::bigint, $1, $1
 FROM {_RUN_STAGE} ORDER BY position
 ON CONFLICT (fingerprint) DO UPDATE SET
-    last_seen = EXCLUDED.last_seen, updated_at = EXCLUDED.updated_at, detail = EXCLUDED.detail,
-    amount_minor = EXCLUDED.amount_minor, amount_currency = EXCLUDED.amount_currency,
+    last_seen = EXCLUDED.last_seen, updated_at = EXCLUDED.updated_at,
+    {", ".join(f"{name} = EXCLUDED.{name}" for name in REFRESHED)},
     status = CASE WHEN findings.status IN ('open', 'acknowledged') THEN findings.status
                   ELSE 'open' END,
     resolved_at = CASE WHEN findings.status IN ('open', 'acknowledged') THEN findings.resolved_at
@@ -202,24 +202,17 @@ async def _apply_each(conn: AsyncConnection, plan: _Plan, now: datetime) -> int:
 async def _update_each(
     conn: AsyncConnection, plan: _Plan, change: str, now: datetime, **also: Any
 ) -> None:
-    rows = [_refresh(f) for f, c in plan.changes if c == change]
+    rows = [_refresh(f, now) for f, c in plan.changes if c == change]
     if rows:
-        values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in _REFRESHED}
+        values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in REFRESHED}
         statement = update(findings).where(findings.c.fingerprint == bindparam("b_fingerprint"))
         statement = statement.values(**values, last_seen=now, updated_at=now, **also)
         await conn.execute(statement, rows)
 
 
-_REFRESHED = ("detail", "amount_minor", "amount_currency")
-
-
-def _refresh(finding: Finding) -> dict[str, Any]:
-    return {
-        "b_fingerprint": finding.fingerprint,
-        "b_detail": finding.detail,
-        "b_amount_minor": finding.amount_at_stake.minor,
-        "b_amount_currency": finding.amount_at_stake.currency,
-    }
+def _refresh(finding: Finding, now: datetime) -> dict[str, Any]:
+    row = finding_row(finding, now)
+    return {"b_fingerprint": finding.fingerprint, **{f"b_{n}": row[n] for n in REFRESHED}}
 
 
 def _history(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,16 +61,11 @@ async def record_finding(conn: AsyncConnection, finding: Finding, *, now: dateti
             )
         )
         return True
+    refreshed = {name: row[name] for name in REFRESHED}
     await conn.execute(
         update(findings)
         .where(findings.c.fingerprint == finding.fingerprint)
-        .values(
-            last_seen=now,
-            updated_at=now,
-            detail=finding.detail,
-            amount_minor=finding.amount_at_stake.minor,
-            amount_currency=finding.amount_at_stake.currency,
-        )
+        .values(last_seen=now, updated_at=now, **refreshed)
     )
     return False
 
@@ -184,6 +179,20 @@ async def _move(
             fingerprint=fingerprint, at=now, from_status=from_status, to_status=to.value, note=note
         )
     )
+
+
+# What a finding seen again takes from its latest sighting: everything that describes it. Its
+# identity (fingerprint, kind, key), status and first sighting stay. The customer, say, may be
+# known only from a later run (an invoice stored from a webhook before its customer was synced).
+REFRESHED: Final = (
+    "records",
+    "amount_minor",
+    "amount_currency",
+    "detail",
+    "party_source",
+    "party_source_id",
+    "extra",
+)
 
 
 def finding_row(finding: Finding, now: datetime) -> dict[str, Any]:

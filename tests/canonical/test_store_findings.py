@@ -17,6 +17,7 @@ from canonical.store.findings import (
     get_finding,
     history,
     list_findings,
+    record_finding,
     resolve,
 )
 from reconciliation.fingerprint import fingerprint
@@ -68,6 +69,28 @@ async def test_a_rerun_with_a_changed_amount_updates_rather_than_duplicates(stor
         stored = await list_findings(conn)
     assert [s.finding.amount_at_stake for s in stored] == [Money(700, "USD")]
     assert stored[0].last_seen == T0 + timedelta(days=1)
+
+
+async def test_a_finding_seen_again_takes_its_customer_and_records_from_the_latest_run(
+    store: Store,
+) -> None:
+    first = replace(make("in_9"), party=None)  # its customer not known yet
+    await run(store, [first], T0)
+    charge = SourceRef(Source.STRIPE, "ch_9")
+    later = replace(make("in_9", 900), records=(first.key, charge), extra={"charges": "2"})
+    await run(store, [later], T0 + timedelta(days=1))
+
+    async with begin(store.engine) as conn:
+        [stored] = await list_findings(conn, party=CUSTOMER)
+        assert stored.finding.records == (first.key, charge)
+        assert dict(stored.finding.extra) == {"charges": "2"}
+        assert (stored.first_seen, stored.last_seen) == (T0, T0 + timedelta(days=1))
+
+        # One finding recorded on its own (a follow-up's check) refreshes the same way.
+        assert not await record_finding(conn, replace(later, party=None), now=T0)
+        refreshed = await get_finding(conn, later.fingerprint)
+    assert refreshed is not None
+    assert refreshed.finding.party is None
 
 
 async def test_a_finding_absent_from_the_next_run_resolves_as_fixed_at_source(store: Store) -> None:
