@@ -69,6 +69,9 @@ async def _open_mismatch(
 ) -> Mapping[str, Any]:
     key = SourceRef(Source.STRIPE, str(invoice["id"]))
     currency = ledger.currency or str(invoice["currency"]).upper()
+    customer = invoice.get("customer")  # an id, or the object when expanded
+    if isinstance(customer, Mapping):
+        customer = customer.get("id")
     finding = Finding(
         kind=FindingKind.STATUS_MISMATCH,
         key=key,
@@ -76,6 +79,7 @@ async def _open_mismatch(
         amount_at_stake=Money.from_decimal(ledger.balance, currency),
         detail=f"paid in Stripe, QuickBooks invoice {ledger.id} still open ({ledger.balance})",
         fingerprint=fingerprint_for(FindingKind.STATUS_MISMATCH, key),
+        party=SourceRef(Source.STRIPE, str(customer)) if customer else None,
     )
     async with begin(services.store.engine) as conn:
         await record_finding(conn, finding, now=services.clock())

@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from canonical.records import Invoice, Source
+from canonical.records import Invoice, Source, SourceRef
 from canonical.store import Store
 from canonical.store.engine import begin, connect
 from canonical.store.findings import list_findings
@@ -119,6 +119,8 @@ async def test_paid_invoice_open_in_ledger_without_writeback_opens_one_status_mi
     finding = findings[0].finding
     assert finding.key.source_id == INVOICE_ID
     assert (finding.amount_at_stake.minor, finding.amount_at_stake.currency) == (1000, "USD")
+    customer = stripe_invoice("paid")["customer"]
+    assert finding.party == SourceRef(Source.STRIPE, customer)  # as a reconcile names it
 
 
 async def test_quickbooks_notification_refetches_the_entity_and_rotated_tokens_are_stored(
