@@ -91,6 +91,12 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the three emulators until interrupted."""
+    if not (data / "meta.json").is_file():
+        raise typer.BadParameter(
+            f"{data} holds no sandbox dataset (no meta.json); "
+            f"write one with: revcycle sandbox generate --out {data}",
+            param_hint="'--data'",
+        )
     try:
         run_forever(data, host, port, env_out, on_ready=_announce(env_out))
     except SandboxError as exc:

@@ -302,6 +302,14 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(args: list[str]) -> None:
     assert "Traceback" not in result.output
 
 
+def test_cli_serve_of_a_directory_without_a_dataset_says_how_to_make_one(tmp_path: Path) -> None:
+    args = ["serve", "--data", str(tmp_path), "--port", "0"]
+    result = runner.invoke(sandbox_app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    assert "holds no sandbox dataset (no meta.json)" in result.output
+    assert f"revcycle sandbox generate --out {tmp_path}" in result.output
+
+
 def test_cli_fire_unknown_stripe_scenario_is_bad_input(data_dir: Path) -> None:
     with Sandbox(data_dir) as sandbox:
         result = runner.invoke(
