@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from canonical.store import upgrade
 from hub import __version__
 from hub.cli import main
 from hub.settings import get_settings
@@ -167,9 +166,12 @@ def test_a_report_file_that_cannot_be_written_is_refused_before_reconciling(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
+    # Migrated in a child process: asyncio.run here would unset the loop an earlier async test
+    # left current, and that loop would never be closed.
+    env = {"REVCYCLE_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
     monkeypatch.setenv("REVCYCLE_DATABASE_URL", url)
     get_settings.cache_clear()
-    upgrade(url)
     before = (tmp_path / "hub.db").read_bytes()
 
     for target, says in [
