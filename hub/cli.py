@@ -24,6 +24,8 @@ from hub.cli_reconcile import reconcile_command
 from hub.cli_sandbox import sandbox_app
 from hub.cli_sync import check_command, status_command, sync_command
 from hub.cli_worker import worker_command
+from hub.logging import configure_logging
+from hub.settings import SettingsError, get_settings
 
 app = typer.Typer(
     name="revcycle",
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning any failure into one line on stderr."""
     # typer carries its own copy of click: its usage errors, exits and aborts are typer's classes,
     # not the click package's.
+    _logs_to_stderr()
     try:
         result = app(args=argv, prog_name="revcycle", standalone_mode=False)
     except typer.Exit as done:
@@ -104,6 +107,18 @@ def main(argv: list[str] | None = None) -> None:
         _print_error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _logs_to_stderr() -> None:
+    """Every command logs to stderr in the configured format, so that stdout holds only what
+    the command prints: `sync --json` stays JSON when an object fails and logs it. (Unconfigured,
+    structlog writes to stdout.)"""
+    try:
+        settings = get_settings()
+    except SettingsError:  # the command reports it, if it reads settings at all
+        configure_logging()
+        return
+    configure_logging(settings.REVCYCLE_LOG_FORMAT, settings.REVCYCLE_LOG_LEVEL)
 
 
 def _print_error(message: str) -> None:

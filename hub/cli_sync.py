@@ -115,7 +115,12 @@ def sync_command(
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Read everything again.")] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print {source: {object: counts}} as JSON.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print {source: {object: counts}} as JSON; a failed object's counts carry its "
+            "error.",
+        ),
     ] = False,
 ) -> None:
     """Sync from the vendors into the store: full the first time, incremental after.
@@ -126,11 +131,7 @@ def sync_command(
     """
     reports = asyncio.run(run_sync(source, full, show_progress=sys.stderr.isatty()))
     if as_json:
-        payload = {
-            name: {obj: counts.as_json() for obj, counts in report.objects.items()}
-            for name, report in reports.items()
-        }
-        typer.echo(json.dumps(payload))
+        typer.echo(json.dumps({name: sync_json(report) for name, report in reports.items()}))
     else:
         console.print(sync_table(reports))
     for report in reports.values():
@@ -151,6 +152,18 @@ def sync_command(
             )
     if any(not report.ok for report in reports.values()):
         raise typer.Exit(1)
+
+
+def sync_json(report: SourceReport) -> dict[str, dict[str, Any]]:
+    """Each object's counts, and for one that failed or was not tried, `error` saying why."""
+    out: dict[str, dict[str, Any]] = {}
+    for obj, counts in report.objects.items():
+        out[obj] = dict(counts.as_json())
+        if obj in report.errors:
+            out[obj]["error"] = report.errors[obj]
+        elif obj in report.not_tried:
+            out[obj]["error"] = f"not tried: {report.stopped_by}"
+    return out
 
 
 def sync_table(reports: Mapping[str, SourceReport]) -> Table:

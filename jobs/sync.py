@@ -50,8 +50,10 @@ class SourceReport:
     objects: dict[str, ObjectCounts] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    # Objects after an error that stops the whole source (rejected credentials, no connection).
+    # Objects after an error that stops the whole source (rejected credentials, no connection),
+    # and that error.
     not_tried: list[str] = field(default_factory=list)
+    stopped_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -305,6 +307,7 @@ async def _not_tried(
     if not streams:
         return
     skipped = f"not tried: {message}"
+    report.stopped_by = message
     for stream in streams:
         report.objects.setdefault(stream.name, ObjectCounts())
         report.not_tried.append(stream.name)

@@ -133,6 +133,11 @@ def test_a_failing_source_exits_non_zero_and_keeps_its_checkpoints(env: dict[str
     done = cli({**env, "STRIPE_API_KEY": "sk_test_revoked"}, "sync", "stripe", "--json")
     assert done.returncode == 1
     assert "rejected the API key" in done.stderr
+    # A rejected key stops the source: the first object says why, the rest were not tried.
+    first, *rest = json.loads(done.stdout)["stripe"].values()
+    assert "rejected the API key" in first["error"]
+    assert rest
+    assert all(counts["error"] == f"not tried: {first['error']}" for counts in rest)
     rows = [r for r in json.loads(cli(env, "status", "--json").stdout) if r["source"] == "stripe"]
     assert rows
     assert all(row["last_error"] for row in rows)

@@ -171,6 +171,7 @@ async def test_an_error_every_object_would_meet_stops_the_source(
     assert later.reads == []  # not read, so not retried for nothing
     assert list(report.errors) == ["customers"]
     assert report.not_tried == ["invoices"]
+    assert report.stopped_by == report.errors["customers"]
     assert not report.ok
     checkpoint = await store.get_checkpoint("stripe", "invoices")
     assert checkpoint is not None
