@@ -130,9 +130,10 @@ _ATTEMPTS_CAP: ContextVar[int | None] = ContextVar("revcycle_attempts_cap", defa
 
 @contextlib.contextmanager
 def single_attempt() -> Iterator[None]:
-    """Calls made within (in this context, and threads started from it) try once, whatever their
-    policy says: a probe such as `revcycle check` reports what it meets now rather than retrying
-    for a minute. A token refresh on a 401 still happens."""
+    """Calls made within try once, whatever their policy says: a probe such as `revcycle check`
+    reports what it meets now rather than retrying for a minute. A token refresh on a 401 still
+    happens. It holds in this context and in what copies it (`asyncio.to_thread`, tasks), not in
+    a plain `threading.Thread`."""
     token = _ATTEMPTS_CAP.set(1)
     try:
         yield

@@ -159,10 +159,9 @@ def sync_json(report: SourceReport) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for obj, counts in report.objects.items():
         out[obj] = dict(counts.as_json())
-        if obj in report.errors:
-            out[obj]["error"] = report.errors[obj]
-        elif obj in report.not_tried:
-            out[obj]["error"] = f"not tried: {report.stopped_by}"
+        error = report.error_of(obj)
+        if error is not None:
+            out[obj]["error"] = error
     return out
 
 

@@ -59,6 +59,12 @@ class SourceReport:
     def ok(self) -> bool:
         return not self.errors and not self.not_tried
 
+    def error_of(self, obj: str) -> str | None:
+        """Why `obj` did not sync, or None if it did."""
+        if obj in self.not_tried:
+            return f"not tried: {self.stopped_by}"
+        return self.errors.get(obj)
+
 
 class _Prefetcher:
     """Iterates a synchronous page generator one step ahead, in a worker thread."""
@@ -306,12 +312,11 @@ async def _not_tried(
     source of a dozen objects), so each is reported, and recorded for `status`, untried."""
     if not streams:
         return
-    skipped = f"not tried: {message}"
     report.stopped_by = message
     for stream in streams:
         report.objects.setdefault(stream.name, ObjectCounts())
         report.not_tried.append(stream.name)
-        await store.record_sync_error(report.source, stream.name, skipped)
+        await store.record_sync_error(report.source, stream.name, f"not tried: {message}")
     log.error("sync.source_stopped", source=report.source, not_tried=report.not_tried)
 
 
