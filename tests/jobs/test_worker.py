@@ -73,6 +73,19 @@ def outbound_message(record_id: str, notification_id: str) -> bytes:
     ).encode()
 
 
+def burst_worker(arq_redis: ArqRedis, services: Services) -> Worker:
+    """arq's worker in burst mode on the fixture's pool, with the product's options but no cron."""
+    options = {k: v for k, v in worker_options(services.config).items() if k != "cron_jobs"}
+    return Worker(
+        functions=WorkerSettings.functions,  # type: ignore[arg-type]
+        redis_pool=arq_redis,
+        burst=True,
+        poll_delay=0.02,
+        ctx={SERVICES: services},
+        **options,
+    )
+
+
 async def test_transient_errors_retry_with_backoff_then_dead_and_a_replay_processes_it(
     org: Org, store: Store, arq_redis: ArqRedis
 ) -> None:
@@ -94,15 +107,7 @@ async def test_transient_errors_retry_with_backoff_then_dead_and_a_replay_proces
     event_id = await store_event(store, "salesforce", "04l000000000001AAA", "Opportunity", body)
     assert event_id is not None
     await queue.enqueue("process_event", event_id, job_id=f"event:{event_id}")
-    options = {k: v for k, v in worker_options(config).items() if k != "cron_jobs"}
-    worker = Worker(
-        functions=WorkerSettings.functions,  # type: ignore[arg-type]
-        redis_pool=arq_redis,
-        burst=True,
-        poll_delay=0.02,
-        ctx={SERVICES: services},
-        **options,
-    )
+    worker = burst_worker(arq_redis, services)
     await worker.main()  # not worker.close(): the pool is the fixture's to close
     assert (worker.jobs_retried, worker.jobs_failed, worker.jobs_complete) == (2, 0, 1)
     row = await inbox_row(store, event_id)
@@ -117,14 +122,7 @@ async def test_transient_errors_retry_with_backoff_then_dead_and_a_replay_proces
         assert await inbox.replay(conn, ids=[event_id]) == [event_id]
     assert await queue_replayed(queue, [event_id])
     assert await arq_redis.exists(f"arq:result:{event_job_id(event_id)}")
-    again = Worker(
-        functions=WorkerSettings.functions,  # type: ignore[arg-type]
-        redis_pool=arq_redis,
-        burst=True,
-        poll_delay=0.02,
-        ctx={SERVICES: services},
-        **options,
-    )
+    again = burst_worker(arq_redis, services)
     await again.main()
     assert (again.jobs_failed, again.jobs_complete) == (0, 1)
     assert (await inbox_row(store, event_id)).status == "processed"
