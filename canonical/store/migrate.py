@@ -66,29 +66,20 @@ async def current_async(url: str) -> str | None:
         await engine.dispose()
 
 
-def head_revision() -> str:
-    """The revision this code's migrations end at."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:  # pragma: no cover - the package always ships its migrations
-        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
-    return head
-
-
 async def ensure_current(url: str) -> None:
-    """Raise `SchemaNotCurrent`, saying what to do, unless the store is at `head_revision()`."""
+    """Raise `SchemaNotCurrent`, saying what to do, unless the store is at the newest revision of
+    this code's migrations."""
     missing = _missing_sqlite_file(url)
     if missing is not None:  # connecting would create it, empty: a typo'd path changes nothing
         raise SchemaNotCurrent(f"no store at {missing}; run `revcycle db upgrade` to create it")
     found = await current_async(url)
-    head = head_revision()
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
     if found == head:
         return
     if found is None:
         raise SchemaNotCurrent("the store has no schema yet; run `revcycle db upgrade` first")
-    known = {
-        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    }
-    if found in known:
+    if found in {script.revision for script in scripts.walk_revisions()}:
         raise SchemaNotCurrent(
             f"the store's schema is at revision {found}, older than this revcycle's {head}; "
             "run `revcycle db upgrade`"
